@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what catkit needs on a Debian 12 machine (apt packages when missing, npm dependencies,
+# the native addon and the TypeScript build). Safe to run repeatedly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libtorch-dev: the engine; libopenblas0-pthread: fast BLAS for libtorch (reference BLAS is 30x slower);
+# python3-torch/torchvision: the test oracle and benchmark reference; dataset-fashion-mnist: real data;
+# opencv-doc: ships digits.png, kept here only as the source of the committed demo fixture.
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist g++ make python3)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "catkit setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/Release/catkit_native.node ] || [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

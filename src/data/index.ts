@@ -1,0 +1,14 @@
+// Public data API: datasets, splits, loaders.
+export { DataError } from './errors.js';
+export { parseIdx, parseIdxPair, readIdxFile, readIdxPair, type IdxArray, type IdxImages } from './idx.js';
+export {
+  makeDataset, subset, limit, splitIndices, splitDataset,
+  type ImageDataset, type DatasetFields, type PartSize, type SplitOptions, type SplitIndices, type Split,
+} from './dataset.js';
+export { computeNormalization, resolveNormalization, type Normalization } from './normalize.js';
+export { renderSample, centredPlacement, type SampleGeometry, type Placement } from './augment.js';
+export { DataLoader, type LoaderOptions, type Batch } from './loader.js';
+export { mulberry32, mixSeed } from './random.js';
+export { loadFashionMnist, findFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, type FashionMnist, type FashionMnistFiles } from './fashion-mnist.js';
+export { loadDigits, loadDigitsAll, digitsDir, DIGITS_CLASSES, type Digits } from './digits.js';
+export { getDataset, DATASET_NAMES, type DatasetName, type DatasetSplits, type DatasetSourceOptions } from './registry.js';

@@ -1,0 +1,27 @@
+// Parameter-free activations and dropout. Each activation site is its own module, so a CAT
+// quantizer can replace one site without touching the others.
+import { F, type Tensor } from '../../tensor/index.js';
+import { Module } from '../module.js';
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor { return x.relu(); }
+}
+
+/** min(max(x, 0), 6), as in MobileNetV2. */
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor { return x.relu6(); }
+}
+
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') { super(); }
+  forward(x: Tensor): Tensor { return x.gelu(this.approximate); }
+}
+
+/** Inverted dropout in training mode, identity in eval mode. */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Dropout: p must be in [0, 1], got ${p}`);
+  }
+  forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
+}

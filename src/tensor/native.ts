@@ -1,0 +1,52 @@
+// Loads the N-API addon (native/, built by `npm install`) and types its surface.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** Reference to one native at::Tensor: an index into the addon's tensor table (with a generation). */
+export type Handle = number & { readonly __brand: 'TensorHandle' };
+/** Positional operator argument as the binding converts it by the operator's schema. */
+export type OpArg = Handle | number | bigint | boolean | string | null | undefined | OpArg[];
+export type OpResult = Handle | number | boolean | null | OpResult[];
+
+export interface NativeBinding {
+  resolveOp(name: string, overload: string): number;
+  callOp(id: number, args: OpArg[]): OpResult;
+  opSchema(id: number): string;
+  dispose(h: Handle): void;
+  isDisposed(h: Handle): boolean;
+  liveHandles(): number;
+  fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  shape(h: Handle): number[];
+  strides(h: Handle): number[];
+  dtype(h: Handle): number;
+  item(h: Handle): number;
+  isContiguous(h: Handle, memoryFormat: number): boolean;
+  requiresGrad(h: Handle): boolean;
+  setRequiresGrad(h: Handle, on: boolean): void;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  backward(h: Handle, gradient: Handle | null, retainGraph: boolean, createGraph: boolean): void;
+  sameStorage(a: Handle, b: Handle): boolean;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  version(): string;
+}
+
+function findAddon(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  // Walk up from dist/src/tensor (or src/tensor) to the package root holding build/.
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, 'build', 'Release', 'catkit_native.node');
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  throw new Error('catkit: native addon build/Release/catkit_native.node not found; run `npm install` (needs libtorch-dev, see README)');
+}
+
+export const native: NativeBinding = createRequire(import.meta.url)(findAddon()) as NativeBinding;
