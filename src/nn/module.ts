@@ -5,7 +5,7 @@ import { aten } from '../tensor/ops.js';
 import { StateDictError, checkStateDict, type LoadOptions, type LoadResult } from './state-dict.js';
 import { saveSafetensors, loadSafetensors } from './safetensors.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** Any module regardless of its input/output types (children of a container). */
 export type AnyModule = Module<any, any>;
 
 export abstract class Module<In = Tensor, Out = Tensor> {
@@ -111,9 +111,9 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     return out;
   }
   modules(): AnyModule[] { return this.namedModules().map(([, m]) => m); }
-  namedParameters(): [string, Tensor][] { return this.#namedTensors((m) => m.#params, true); }
+  namedParameters(): [string, Tensor][] { return this.#namedTensors((m) => m.#params); }
   parameters(): Tensor[] { return this.namedParameters().map(([, t]) => t); }
-  namedBuffers(): [string, Tensor][] { return this.#namedTensors((m) => m.#buffers, true); }
+  namedBuffers(): [string, Tensor][] { return this.#namedTensors((m) => m.#buffers); }
   buffers(): Tensor[] { return this.namedBuffers().map(([, t]) => t); }
   /** Total element count of all (distinct) parameters. */
   numParameters(): number { return this.parameters().reduce((n, t) => n + t.size, 0); }
@@ -148,10 +148,14 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     return this;
   }
 
-  /** Converts every floating parameter and buffer to `dtype` in place (integer buffers are left alone). */
+  /**
+   * Converts every floating parameter and buffer to `dtype` in place (integer buffers are left
+   * alone). Gradients are dropped, since they keep the old dtype.
+   */
   to(dtype: DType): this {
     if (!isFloating(dtype)) throw new TypeError(`${this.#label()}.to: dtype must be floating point, got ${dtype}`);
     this.#replaceData((t) => (isFloating(t.dtype) && t.dtype !== dtype ? t.detach().to(dtype) : null));
+    this.zeroGrad();
     return this;
   }
 
@@ -222,12 +226,12 @@ export abstract class Module<In = Tensor, Out = Tensor> {
     }
   }
 
-  #namedTensors(pick: (m: AnyModule) => Map<string, Tensor>, dedupe: boolean): [string, Tensor][] {
+  #namedTensors(pick: (m: AnyModule) => Map<string, Tensor>): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [path, m] of this.namedModules()) {
       for (const [name, t] of pick(m)) {
-        if (dedupe && seen.has(t)) continue;
+        if (seen.has(t)) continue;
         seen.add(t);
         out.push([join(path, name), t]);
       }

@@ -1,6 +1,7 @@
 // Neural-network operators (convolution, pooling, normalisation, activations, losses), validated
 // at the boundary so shape mistakes read as catkit messages, then run by one ATen operator each.
 import { Tensor, call1 } from './tensor.js';
+import { isFloating } from './dtype.js';
 
 export type Pair = number | readonly [number, number];
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -34,12 +35,18 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, o:
     throw new RangeError(`conv2d: input has ${x.shape[1]} channels, weight [${weight.shape.join(', ')}] expects ${weight.shape[1]! * groups} (groups=${groups})`);
   }
   if (weight.shape[0]! % groups !== 0) throw new RangeError(`conv2d: ${weight.shape[0]} output channels are not divisible by groups=${groups}`);
+  for (const [name, t] of [['input', x], ['weight', weight], ['bias', bias]] as const) {
+    if (t && !isFloating(t.dtype)) throw new TypeError(`conv2d: ${name} must be floating point, got ${t.dtype}`);
+    if (t && t.dtype !== x.dtype) throw new TypeError(`conv2d: ${name} is ${t.dtype} but input is ${x.dtype}; convert one with .to()`);
+  }
   return call1('conv2d', '', [x.handle, weight.handle, bias?.handle ?? null, pair(o.stride ?? 1, 'stride', 'conv2d'),
     pair(o.padding ?? 0, 'padding', 'conv2d'), pair(o.dilation ?? 1, 'dilation', 'conv2d'), groups]);
 }
 
 /** y = x Wᵀ + b, x [..., in], weight [out, in]. */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  expectRank(weight, [2], 'weight', 'linear');
+  if (x.rank < 1) throw new RangeError('linear: input must have at least one dim, got a scalar');
   if (x.shape[x.rank - 1] !== weight.shape[1]) {
     throw new RangeError(`linear: input's last dim is ${x.shape[x.rank - 1]}, weight [${weight.shape.join(', ')}] expects ${weight.shape[1]}`);
   }
@@ -117,6 +124,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOpti
   return call1('cross_entropy_loss', '', [logits.handle, target.handle, o.weight?.handle ?? null, reduction(o.reduction, 'crossEntropy'), o.ignoreIndex ?? -100, ls]);
 }
 export function nllLoss(logProbs: Tensor, target: Tensor, o: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+  if (target.dtype !== 'int64') throw new TypeError(`nllLoss: target must hold int64 class indices, got ${target.dtype}`);
   return call1('nll_loss', '', [logProbs.handle, target.handle, o.weight?.handle ?? null, reduction(o.reduction, 'nllLoss'), o.ignoreIndex ?? -100]);
 }
 function sameShape(a: Tensor, b: Tensor, op: string): void {

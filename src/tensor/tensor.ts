@@ -52,7 +52,26 @@ export class Tensor {
   }
   /** True when both tensors view the same storage (reshape of a contiguous tensor, slices…). */
   sharesStorageWith(other: Tensor): boolean { return native.sameStorage(this.handle, other.handle); }
-  toString(): string { return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`; }
+  /**
+   * `Tensor(float32, [2, 2]) [[1, 2], [3, 4]]`: dtype, shape, `requiresGrad` when set, and the values
+   * when there are at most `maxValues` of them. Never throws (a disposed tensor reads `Tensor(disposed)`).
+   */
+  toString(maxValues = 64): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    const dtype = this.dtype;
+    const head = `Tensor(${dtype}, [${this.shape.join(', ')}]${this.requiresGrad ? ', requiresGrad' : ''})`;
+    if (this.size > maxValues) return head;
+    const flat = this.toArray();
+    const fmt = (v: number): string => (dtype === 'bool' ? String(v !== 0) : dtype === 'float32' || dtype === 'float16' ? String(+v.toPrecision(dtype === 'float16' ? 4 : 7)) : String(v));
+    let at = 0;
+    const nest = (d: number): string => {
+      if (d === this.rank) return fmt(flat[at++]!);
+      return `[${Array.from({ length: this.shape[d]! }, () => nest(d + 1)).join(', ')}]`;
+    };
+    return `${head} ${nest(0)}`;
+  }
+  /** console.log / util.inspect show toString() instead of the private fields. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string { return this.toString(); }
 
   // ---- data out ----
   /** A copy of the elements in row-major order, as the dtype's typed array. */
@@ -71,7 +90,12 @@ export class Tensor {
   requiresGrad_(on = true): this { native.setRequiresGrad(this.handle, on); return this; }
   /** The accumulated gradient (a new handle to it, owned by the caller/scope), or null. */
   get grad(): Tensor | null { return wrapMaybe(native.grad(this.handle)); }
-  set grad(g: Tensor | null) { native.setGrad(this.handle, g === null ? null : g.handle); }
+  set grad(g: Tensor | null) {
+    if (g !== null && (g.dtype !== this.dtype || g.shape.join() !== this.shape.join())) {
+      throw new TypeError(`grad: assigned gradient ${g.dtype} [${g.shape.join(', ')}] must match the tensor's ${this.dtype} [${this.shape.join(', ')}]`);
+    }
+    native.setGrad(this.handle, g === null ? null : g.handle);
+  }
   backward(gradient?: Tensor, o: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
     native.backward(this.handle, gradient?.handle ?? null, o.retainGraph ?? false, o.createGraph ?? false);
   }
@@ -187,7 +211,11 @@ export class Tensor {
   get T(): Tensor { return this.transpose(0, 1); }
   squeeze(dim?: number): Tensor { return dim === undefined ? un('squeeze', this) : call1('squeeze', 'dim', [this.handle, dim]); }
   unsqueeze(dim: number): Tensor { return call1('unsqueeze', '', [this.handle, dim]); }
-  expand(shape: readonly number[]): Tensor { return call1('expand', '', [this.handle, [...shape]]); }
+  /** Broadcast view to `shape` (-1 keeps a dim's size). */
+  expand(shape: readonly number[]): Tensor {
+    if (shape.some((d) => !Number.isInteger(d) || d < -1)) throw new RangeError(`expand: sizes [${shape.join(', ')}] must be non-negative integers or -1`);
+    return call1('expand', '', [this.handle, [...shape]]);
+  }
   expandAs(o: Tensor): Tensor { return this.expand(o.shape); }
   repeat(times: readonly number[]): Tensor { return call1('repeat', '', [this.handle, [...times]]); }
   /** Elements [start, start+length) along dim (a view). */
@@ -210,8 +238,10 @@ export class Tensor {
   // ---- indexing ----
   gather(dim: number, index: Tensor): Tensor { return call1('gather', '', [this.handle, dim, index.handle, false]); }
   indexSelect(dim: number, index: Tensor): Tensor { return call1('index_select', '', [this.handle, dim, index.handle]); }
-  maskedFill(mask: Tensor, value: number): Tensor { return call1('masked_fill', 'Scalar', [this.handle, mask.handle, value]); }
-  maskedSelect(mask: Tensor): Tensor { return call1('masked_select', '', [this.handle, mask.handle]); }
+  /** `value` where the bool mask (broadcast to this shape) is true. */
+  maskedFill(mask: Tensor, value: number): Tensor { boolMask(mask, 'maskedFill'); return call1('masked_fill', 'Scalar', [this.handle, mask.handle, value]); }
+  /** The elements where the bool mask is true, as a 1-D tensor. */
+  maskedSelect(mask: Tensor): Tensor { boolMask(mask, 'maskedSelect'); return call1('masked_select', '', [this.handle, mask.handle]); }
   /** Advanced indexing along the leading dims with index tensors (null skips a dim). */
   index(indices: (Tensor | null)[]): Tensor { return call1('index', 'Tensor', [this.handle, indices.map((t) => t?.handle ?? null)]); }
   topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
@@ -262,6 +292,9 @@ function bin(name: string, a: Tensor, b: TensorOrScalar, alpha?: number): Tensor
   const args: OpArg[] = [a.handle, b instanceof Tensor ? b.handle : b];
   if (alpha !== undefined) args.push(alpha);
   return wrap(aten(name, b instanceof Tensor ? 'Tensor' : 'Scalar').call(args));
+}
+function boolMask(mask: Tensor, op: string): void {
+  if (mask.dtype !== 'bool') throw new TypeError(`${op}: mask must be a bool tensor, got ${mask.dtype} (compare with .gt()/.eq() or use .to('bool'))`);
 }
 export function dimsArg(d: Dims): number[] { return typeof d === 'number' ? [d] : [...d]; }
 export function pairResult(r: OpResult): { values: Tensor; indices: Tensor } {

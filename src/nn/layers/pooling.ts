@@ -3,13 +3,13 @@ import { F, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 
 export class MaxPool2d extends Module {
-  constructor(readonly kernelSize: F.Pair, readonly o: F.Pool2dOptions & { dilation?: F.Pair } = {}) { super(); }
-  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.o); }
+  constructor(readonly kernelSize: F.Pair, readonly options: F.Pool2dOptions & { dilation?: F.Pair } = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.maxPool2d(x, this.kernelSize, this.options); }
 }
 
 export class AvgPool2d extends Module {
-  constructor(readonly kernelSize: F.Pair, readonly o: F.Pool2dOptions & { countIncludePad?: boolean } = {}) { super(); }
-  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.o); }
+  constructor(readonly kernelSize: F.Pair, readonly options: F.Pool2dOptions & { countIncludePad?: boolean } = {}) { super(); }
+  forward(x: Tensor): Tensor { return F.avgPool2d(x, this.kernelSize, this.options); }
 }
 
 export class AdaptiveAvgPool2d extends Module {

@@ -1,0 +1,124 @@
+// Engine benchmark: ResNet-20 (CIFAR layout, 16/32/64 channels, BN, 1×1 projection shortcuts) at
+// batch 64, trained with catkit in this process, then the same network with PyTorch in a child
+// process (sequentially, never concurrently), same thread count, channels-last on both sides.
+// Prints a table and, as the last line, a JSON object with the train-step ratio catkit/PyTorch.
+//
+//   npm run bench:engine -- [--threads N] [--steps N] [--warmup N] [--batch N]
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { F, getNumThreads, libtorchVersion, manualSeed, noGrad, randint, randn, setNumThreads, tidy } from '../src/tensor/index.js';
+import { resnet20 } from '../src/models/resnet-cifar.js';
+import { SGD } from '../src/optim/index.js';
+
+interface Args { threads: number; steps: number; warmup: number; batch: number }
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { threads: os.availableParallelism(), steps: 20, warmup: 3, batch: 64 };
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--(threads|steps|warmup|batch)(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) throw new Error(`engine bench: unknown argument '${argv[i]}' (use --threads N --steps N --warmup N --batch N)`);
+    const v = Number(m[2] ?? argv[++i]);
+    if (!Number.isInteger(v) || v < (m[1] === 'warmup' ? 0 : 1)) throw new Error(`engine bench: --${m[1]} needs a positive integer`);
+    a[m[1] as keyof Args] = v;
+  }
+  return a;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((p, q) => p - q);
+  const k = s.length >> 1;
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+};
+
+interface Result { train_ms: number; forward_ms: number; rss_mb: number; threads: number; params: number }
+
+function runCatkit(a: Args): Result {
+  setNumThreads(a.threads);
+  manualSeed(0);
+  const model = resnet20({ inChannels: 3, numClasses: 10 }).toChannelsLast();
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = randn([a.batch, 3, 32, 32]).toChannelsLast();
+  const y = randint(0, 10, [a.batch]);
+
+  const train: number[] = [];
+  model.train();
+  for (let i = 0; i < a.warmup + a.steps; i++) {
+    const t0 = performance.now();
+    tidy(() => {
+      opt.zeroGrad();
+      const loss = F.crossEntropy(model.forward(x), y);
+      loss.backward();
+      opt.step();
+      loss.item();
+    });
+    if (i >= a.warmup) train.push(performance.now() - t0);
+  }
+
+  const forward: number[] = [];
+  model.eval();
+  noGrad(() => {
+    for (let i = 0; i < a.warmup + a.steps; i++) {
+      const t0 = performance.now();
+      tidy(() => { model.forward(x).sum().item(); });
+      if (i >= a.warmup) forward.push(performance.now() - t0);
+    }
+  });
+
+  const result = {
+    train_ms: median(train), forward_ms: median(forward),
+    rss_mb: process.resourceUsage().maxRSS / 1024, threads: getNumThreads(), params: model.numParameters(),
+  };
+  opt.dispose();
+  model.dispose();
+  x.dispose();
+  y.dispose();
+  return result;
+}
+
+function runPytorch(a: Args): Result {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  // dist/bench/engine.js → bench/pytorch_resnet20.py at the package root (or next to engine.ts).
+  const script = [path.resolve(here, '../../bench/pytorch_resnet20.py'), path.resolve(here, 'pytorch_resnet20.py')].find(existsSync);
+  if (!script) throw new Error('engine bench: bench/pytorch_resnet20.py not found');
+  // Debian's python3-torch; the `python3` on PATH may be a pyenv without torch.
+  const python = process.env.CATKIT_BENCH_PYTHON ?? '/usr/bin/python3';
+  const r = spawnSync(python, [script, String(a.threads), String(a.steps), String(a.warmup), String(a.batch)], {
+    encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(a.threads) },
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`engine bench: ${python} ${script} exited with ${r.status}:\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as Result;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
+}
+
+const args = parseArgs(process.argv.slice(2));
+const load = os.loadavg()[0]!;
+console.log(`ResNet-20 (CIFAR), batch ${args.batch}, channels-last, SGD momentum 0.9, ${args.threads} thread(s), ` +
+  `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; load avg ${load.toFixed(2)} on ${os.availableParallelism()} cores` +
+  (load > os.availableParallelism() * 0.5 ? ' (machine is busy: timings are noisy)' : ''));
+const ck = runCatkit(args);
+const pt = runPytorch(args);
+if (ck.params !== pt.params) console.log(`WARNING: parameter counts differ: catkit ${ck.params}, PyTorch ${pt.params}`);
+if (ck.threads !== pt.threads) console.log(`WARNING: thread counts differ: catkit ${ck.threads}, PyTorch ${pt.threads}`);
+const f = (v: number, d = 1): string => v.toFixed(d);
+console.log(table([
+  ['', 'catkit', 'PyTorch', 'catkit/PyTorch'],
+  ['train step (ms, median)', f(ck.train_ms), f(pt.train_ms), f(ck.train_ms / pt.train_ms, 3)],
+  ['forward (ms, median)', f(ck.forward_ms), f(pt.forward_ms), f(ck.forward_ms / pt.forward_ms, 3)],
+  ['peak RSS (MB)', f(ck.rss_mb, 0), f(pt.rss_mb, 0), f(ck.rss_mb / pt.rss_mb, 3)],
+  ['parameters', String(ck.params), String(pt.params), ck.params === pt.params ? 'same' : 'DIFFERENT'],
+  ['threads', String(ck.threads), String(pt.threads), ''],
+]));
+const round = (v: number): number => Math.round(v * 1000) / 1000;
+console.log(JSON.stringify({
+  catkit_train_ms: round(ck.train_ms), pytorch_train_ms: round(pt.train_ms), ratio: round(ck.train_ms / pt.train_ms),
+  catkit_rss_mb: round(ck.rss_mb), pytorch_rss_mb: round(pt.rss_mb),
+}));

@@ -1,0 +1,6 @@
+export {
+  buildLedger, fitStaticTables, ledgerToJSON, LedgerAccumulator,
+  type BandwidthLedger, type CodecCost, type LedgerLayerInput, type LedgerOptions, type LedgerRow, type LedgerTotals,
+  type StaticCosts, type StaticTables,
+} from './ledger.js';
+export { formatLedgerTable } from './format.js';

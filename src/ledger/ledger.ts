@@ -1,0 +1,245 @@
+// The bandwidth ledger: for named layers of quantized tensors, the bits each coder really produces (coded,
+// decoded and checked), next to raw b-bit storage and the entropy bound, per layer and element-weighted
+// over layers (the paper's "average bits per value"). Batches of the same layer accumulate, as the CAT
+// reference measures each test batch with its own table and averages weighted by element count.
+import { CODEC_NAMES, CODECS, type CodecName, type CodecOptions, type EntropyTable } from '../codec/codecs.js';
+import { decodeContainer, encodeContainerParts, type ContainerParts } from '../codec/container.js';
+import { crossEntropy, histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
+import { fail } from '../codec/errors.js';
+
+/** Tables fitted once on calibration data for one layer (they live on chip, not in the stream). */
+export interface StaticTables {
+  readonly bits: number;
+  /** Smoothed calibration histogram (every symbol ≥ 1): the model behind the cross-entropy bound. */
+  readonly counts: Float64Array;
+  readonly tables: Readonly<Partial<Record<CodecName, EntropyTable>>>;
+}
+
+export interface LedgerLayerInput {
+  readonly name: string;
+  /** Quantizer bit width b: symbols lie in 0…2^b − 1. */
+  readonly bits: number;
+  readonly symbols: SymbolArray;
+  readonly staticTable?: StaticTables;
+}
+
+export interface LedgerOptions extends CodecOptions {
+  /** Coders to run (default all: huffman, rans, zerorun). */
+  readonly codecs?: readonly CodecName[];
+  /** Decode every stream and compare with the input (default true). */
+  readonly verify?: boolean;
+}
+
+export interface CodecCost {
+  /** Coded symbols only. */
+  readonly payloadBits: number;
+  /** Serialized table (0 with a static table: it is not in the stream). */
+  readonly tableBits: number;
+  /** Everything stored: header, table, payload and CRC. */
+  readonly containerBits: number;
+  /** (payload + table) / elements. */
+  readonly bitsPerValue: number;
+  /** payload / elements. */
+  readonly bitsPerValueNoTable: number;
+}
+
+export interface StaticCosts {
+  /** Σ over batches of elements × cross-entropy of the data under the calibration model. */
+  readonly crossEntropyBits: number;
+  readonly crossEntropyPerValue: number;
+  readonly codecs: Readonly<Partial<Record<CodecName, CodecCost>>>;
+}
+
+export interface LedgerRow {
+  readonly name: string;
+  readonly bits: number;
+  readonly batches: number;
+  readonly elements: number;
+  /** elements × b. */
+  readonly rawBits: number;
+  /** Σ over batches of elements × Shannon entropy of that batch (the adaptive bound). */
+  readonly entropyBits: number;
+  readonly entropyPerValue: number;
+  /** Each batch coded with its own table (table bytes counted in bitsPerValue). */
+  readonly adaptive: Readonly<Partial<Record<CodecName, CodecCost>>>;
+  /** Each batch coded with the layer's calibration table, when one was given. */
+  readonly static?: StaticCosts;
+}
+
+export interface LedgerTotals {
+  readonly elements: number;
+  readonly rawBits: number;
+  /** Element-weighted mean bit width. */
+  readonly rawPerValue: number;
+  readonly entropyBits: number;
+  readonly entropyPerValue: number;
+  readonly adaptive: Readonly<Partial<Record<CodecName, CodecCost>>>;
+  /** Over the layers that have static tables only (their elements are `static.elements`). */
+  readonly static?: StaticCosts & { readonly elements: number };
+}
+
+export interface BandwidthLedger {
+  readonly codecs: readonly CodecName[];
+  readonly layers: readonly LedgerRow[];
+  readonly total: LedgerTotals;
+}
+
+/** Fits static tables for every coder from calibration tensors of one layer (b-bit symbols). */
+export function fitStaticTables(calibration: SymbolArray | readonly SymbolArray[], bits: number, options: LedgerOptions = {}): StaticTables {
+  checkBits(bits, 'fitStaticTables');
+  const parts = (Array.isArray(calibration) ? calibration : [calibration]) as readonly SymbolArray[];
+  const alphabetSize = 2 ** bits;
+  const counts = new Float64Array(alphabetSize).fill(1);
+  for (const p of parts) {
+    const h = histogram(p, alphabetSize);
+    for (let s = 0; s < alphabetSize; s++) counts[s] += h[s];
+  }
+  const tables: Partial<Record<CodecName, EntropyTable>> = {};
+  for (const name of options.codecs ?? CODEC_NAMES) tables[name] = CODECS[name].fitStatic(parts, alphabetSize, options);
+  return { bits, counts, tables };
+}
+
+function checkBits(bits: number, where: string): void {
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) fail('parameter_invalid', `${where}: bits must be an integer in 1…16, got ${bits}`);
+}
+
+interface CostSums { payload: number; table: number; container: number }
+const newSums = (): CostSums => ({ payload: 0, table: 0, container: 0 });
+
+function addParts(sums: CostSums, p: ContainerParts): void {
+  sums.payload += p.payloadBytes * 8;
+  sums.table += p.externalTable ? 0 : p.tableBytes * 8;
+  sums.container += p.bytes.length * 8;
+}
+
+function toCost(s: CostSums, elements: number): CodecCost {
+  const per = (x: number) => (elements > 0 ? x / elements : 0);
+  return {
+    payloadBits: s.payload, tableBits: s.table, containerBits: s.container,
+    bitsPerValue: per(s.payload + s.table), bitsPerValueNoTable: per(s.payload),
+  };
+}
+
+interface LayerState {
+  name: string;
+  bits: number;
+  batches: number;
+  elements: number;
+  entropyBits: number;
+  adaptive: Map<CodecName, CostSums>;
+  staticElements: number;
+  crossEntropyBits: number;
+  staticCosts: Map<CodecName, CostSums>;
+}
+
+function sameSymbols(a: SymbolArray, b: SymbolArray): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Accumulates batches per layer; `finish()` produces the ledger. Layers keep the order of their first batch. */
+export class LedgerAccumulator {
+  private readonly layers = new Map<string, LayerState>();
+  private readonly codecs: readonly CodecName[];
+
+  constructor(private readonly options: LedgerOptions = {}) {
+    this.codecs = options.codecs ?? CODEC_NAMES;
+    for (const c of this.codecs) if (!CODEC_NAMES.includes(c)) fail('parameter_invalid', `ledger: unknown codec '${c}' (expected ${CODEC_NAMES.join(', ')})`);
+  }
+
+  /** Codes one batch of a layer with every coder (and with its static tables, if given). */
+  add(layerName: string, bits: number, symbols: SymbolArray, staticTable?: StaticTables): this {
+    checkBits(bits, `ledger layer '${layerName}'`);
+    let st = this.layers.get(layerName);
+    if (!st) {
+      st = { name: layerName, bits, batches: 0, elements: 0, entropyBits: 0, adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
+      this.layers.set(layerName, st);
+    } else if (st.bits !== bits) {
+      fail('parameter_invalid', `ledger layer '${layerName}': batch has ${bits} bits, earlier batches had ${st.bits}`);
+    }
+    const alphabetSize = 2 ** bits, n = symbols.length;
+    const counts = histogram(symbols, alphabetSize);  // rejects symbols ≥ 2^bits, naming the first
+    st.batches++;
+    st.elements += n;
+    st.entropyBits += n * shannonEntropy(counts);
+    const verify = this.options.verify ?? true;
+    const code = (sums: Map<CodecName, CostSums>, name: CodecName, table?: EntropyTable) => {
+      const parts = encodeContainerParts(symbols, { ...this.options, codec: name, alphabetSize, staticTable: table });
+      if (verify && !sameSymbols(decodeContainer(parts.bytes, { staticTable: table, maxElements: Math.max(n, 1) }), symbols)) {
+        throw new Error(`ledger: ${name} round trip failed on layer '${layerName}' (a codec bug; please report it)`);
+      }
+      let s = sums.get(name);
+      if (!s) sums.set(name, (s = newSums()));
+      addParts(s, parts);
+    };
+    for (const name of this.codecs) code(st.adaptive, name);
+    if (staticTable) {
+      if (staticTable.bits !== bits) fail('parameter_invalid', `ledger layer '${layerName}': static tables are for ${staticTable.bits} bits, layer has ${bits}`);
+      st.staticElements += n;
+      st.crossEntropyBits += n * crossEntropy(counts, staticTable.counts);
+      for (const name of this.codecs) {
+        const t = staticTable.tables[name];
+        if (t) code(st.staticCosts, name, t);
+      }
+    }
+    return this;
+  }
+
+  finish(): BandwidthLedger {
+    const layers: LedgerRow[] = [];
+    const totAdaptive = new Map<CodecName, CostSums>(), totStatic = new Map<CodecName, CostSums>();
+    let elements = 0, rawBits = 0, entropyBits = 0, staticElements = 0, crossBits = 0;
+    const fold = (into: Map<CodecName, CostSums>, from: Map<CodecName, CostSums>) => {
+      for (const [k, v] of from) {
+        const t = into.get(k) ?? newSums();
+        t.payload += v.payload; t.table += v.table; t.container += v.container;
+        into.set(k, t);
+      }
+    };
+    const costs = (m: Map<CodecName, CostSums>, n: number) => {
+      const out: Partial<Record<CodecName, CodecCost>> = {};
+      for (const c of this.codecs) { const s = m.get(c); if (s) out[c] = toCost(s, n); }
+      return out;
+    };
+    for (const st of this.layers.values()) {
+      const per = (x: number, n: number) => (n > 0 ? x / n : 0);
+      layers.push({
+        name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, rawBits: st.elements * st.bits,
+        entropyBits: st.entropyBits, entropyPerValue: per(st.entropyBits, st.elements),
+        adaptive: costs(st.adaptive, st.elements),
+        ...(st.staticCosts.size > 0 || st.staticElements > 0
+          ? { static: { crossEntropyBits: st.crossEntropyBits, crossEntropyPerValue: per(st.crossEntropyBits, st.staticElements), codecs: costs(st.staticCosts, st.staticElements) } }
+          : {}),
+      });
+      elements += st.elements; rawBits += st.elements * st.bits; entropyBits += st.entropyBits;
+      staticElements += st.staticElements; crossBits += st.crossEntropyBits;
+      fold(totAdaptive, st.adaptive);
+      fold(totStatic, st.staticCosts);
+    }
+    const per = (x: number, n: number) => (n > 0 ? x / n : 0);
+    return {
+      codecs: [...this.codecs],
+      layers,
+      total: {
+        elements, rawBits, rawPerValue: per(rawBits, elements), entropyBits, entropyPerValue: per(entropyBits, elements),
+        adaptive: costs(totAdaptive, elements),
+        ...(staticElements > 0
+          ? { static: { elements: staticElements, crossEntropyBits: crossBits, crossEntropyPerValue: per(crossBits, staticElements), codecs: costs(totStatic, staticElements) } }
+          : {}),
+      },
+    };
+  }
+}
+
+/** The ledger for one batch per layer (entries with the same name accumulate). */
+export function buildLedger(layers: readonly LedgerLayerInput[], options: LedgerOptions = {}): BandwidthLedger {
+  const acc = new LedgerAccumulator(options);
+  for (const l of layers) acc.add(l.name, l.bits, l.symbols, l.staticTable);
+  return acc.finish();
+}
+
+/** JSON text of the ledger (non-finite numbers, e.g. an infinite cross-entropy, become null). */
+export function ledgerToJSON(ledger: BandwidthLedger, space?: number): string {
+  return JSON.stringify(ledger, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), space);
+}

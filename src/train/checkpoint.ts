@@ -1,0 +1,80 @@
+// Checkpoints: tensors in one safetensors file, everything else in a JSON file that names it.
+// Both are written atomically (temp file, fsync, rename) and the JSON last, so a crash at any
+// point leaves the previous checkpoint readable.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { dispose, type Tensor } from '../tensor/index.js';
+import { loadSafetensors, saveSafetensors } from '../nn/index.js';
+import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
+import type { RunConfig } from './config.js';
+
+export interface EpochRecord { epoch: number; [metric: string]: number }
+
+export interface CheckpointMeta {
+  format: 'catkit-checkpoint';
+  version: 1;
+  /** Epochs completed. */
+  epoch: number;
+  config: RunConfig;
+  tensorsFile: string;
+  optimizer: OptimizerStateDict['scalars'] | null;
+  schedule: ScheduleState | null;
+  history: EpochRecord[];
+  /** Clip values etc. that a reader may want without loading tensors. */
+  extra: { [k: string]: Json };
+}
+
+export const CHECKPOINT_JSON = 'checkpoint.json';
+
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+  renameSync(tmp, file);
+}
+
+export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensorsFile' | 'optimizer'>,
+  model: Map<string, Tensor>, optimizer: OptimizerStateDict | null): void {
+  const tensorsFile = `checkpoint-epoch${meta.epoch}.safetensors`;
+  const tensors = new Map<string, Tensor>();
+  for (const [k, v] of model) tensors.set(`model.${k}`, v);
+  if (optimizer) for (const [k, v] of optimizer.tensors) tensors.set(`optim.${k}`, v);
+  saveSafetensors(path.join(dir, tensorsFile), tensors, { format: 'catkit-checkpoint' });
+  const full: CheckpointMeta = { format: 'catkit-checkpoint', version: 1, tensorsFile, ...meta, optimizer: optimizer?.scalars ?? null };
+  writeFileAtomic(path.join(dir, CHECKPOINT_JSON), JSON.stringify(full, null, 1));
+  // Older tensor files are no longer referenced.
+  for (const f of readdirSync(dir)) {
+    if (/^checkpoint-epoch\d+\.safetensors$/.test(f) && f !== tensorsFile) rmSync(path.join(dir, f), { force: true });
+  }
+}
+
+export class CheckpointError extends Error {
+  override readonly name = 'UserError';
+}
+
+/** Reads a checkpoint from a run folder or its checkpoint.json; the caller disposes the tensors. */
+export function loadCheckpoint(dirOrFile: string): { meta: CheckpointMeta; model: Map<string, Tensor>; optimizer: Map<string, Tensor>; dir: string } {
+  const jsonFile = dirOrFile.endsWith('.json') ? dirOrFile : path.join(dirOrFile, CHECKPOINT_JSON);
+  if (!existsSync(jsonFile)) throw new CheckpointError(`no checkpoint at ${dirOrFile} (expected ${jsonFile})`);
+  let meta: CheckpointMeta;
+  try { meta = JSON.parse(readFileSync(jsonFile, 'utf8')) as CheckpointMeta; } catch (e) {
+    throw new CheckpointError(`checkpoint ${jsonFile} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (meta?.format !== 'catkit-checkpoint' || meta.version !== 1 || typeof meta.tensorsFile !== 'string' || !meta.config) {
+    throw new CheckpointError(`${jsonFile} is not a catkit checkpoint (format/version/tensorsFile/config missing)`);
+  }
+  const dir = path.dirname(jsonFile);
+  const { tensors } = loadSafetensors(path.join(dir, path.basename(meta.tensorsFile)));
+  const model = new Map<string, Tensor>(), optimizer = new Map<string, Tensor>();
+  for (const [k, v] of tensors) {
+    if (k.startsWith('model.')) model.set(k.slice(6), v);
+    else if (k.startsWith('optim.')) optimizer.set(k.slice(6), v);
+    else dispose(v);
+  }
+  return { meta, model, optimizer, dir };
+}

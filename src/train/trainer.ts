@@ -1,0 +1,124 @@
+// The training loop shared by float training and CAT fine-tuning: per-step loss with its parts
+// logged separately, NaN guard naming the layer, per-epoch evaluation, atomic checkpoints, resume.
+import { mkdirSync } from 'node:fs';
+import { F, dispose, manualSeed, tidy, type Tensor } from '../tensor/index.js';
+import { activationRegularizer, calibrateClips, setGradualStage, weightEntropyTerm } from '../method/index.js';
+import { buildOptimizer, type Session } from './session.js';
+import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
+import { evaluateAccuracy } from './evaluate.js';
+import { locateNonFinite, NonFiniteError } from './nonfinite.js';
+import { createProgress, type Progress } from './progress.js';
+
+export interface FitOptions {
+  outDir: string;
+  /** Continue from the checkpoint in outDir. */
+  resume?: boolean;
+  progress?: Progress;
+  /** Stop after this many epochs of this call (tests use it to simulate an interruption). */
+  stopAfterEpochs?: number;
+}
+
+export interface StepStats { loss: number; task: number; act: number; weight: number; correct: number; count: number }
+
+/** Seeds each epoch from (seed, epoch) so a resumed run draws exactly what an uninterrupted one would. */
+const epochSeed = (seed: number, epoch: number): number => (seed * 1_000_003 + epoch * 7919 + 1) % 2 ** 31;
+
+export function fit(s: Session, o: FitOptions): EpochRecord[] {
+  const c = s.config;
+  mkdirSync(o.outDir, { recursive: true });
+  const progress = o.progress ?? createProgress();
+  const { optimizer, schedule } = buildOptimizer(s);
+  let startEpoch = 0;
+  let history: EpochRecord[] = [];
+
+  if (o.resume) {
+    const ck = loadCheckpoint(o.outDir);
+    try {
+      s.model.loadStateDict(ck.model);
+      if (ck.meta.optimizer) optimizer.loadStateDict({ tensors: ck.optimizer, scalars: ck.meta.optimizer });
+      if (ck.meta.schedule) schedule.loadStateDict(ck.meta.schedule);
+    } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
+    startEpoch = ck.meta.epoch;
+    history = ck.meta.history;
+    progress.stop(`resuming ${o.outDir} after epoch ${startEpoch}`);
+  } else if (c.task === 'cat' && s.quantizers.some((q) => q.clip)) {
+    // Clip initialisation from activation statistics on held-out training data.
+    const batches = takeInputs(s.validation.batches(0), c.calibrationBatches);
+    let clips;
+    try { clips = calibrateClips(s.model, s.quantizers, batches, c.clipInit); } finally { dispose(batches); }
+    progress.stop(`calibrated ${clips.length} clips (${c.clipInit}): ${clips.map((x) => x.clip.toFixed(2)).join(' ')}`);
+  }
+
+  const stages = s.quantizers.length;
+  const lastEpoch = Math.min(c.epochs, o.stopAfterEpochs !== undefined ? startEpoch + o.stopAfterEpochs : c.epochs);
+  for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
+    manualSeed(epochSeed(c.seed, epoch));
+    if (c.task === 'cat' && c.gradual > 0) setGradualStage(s.quantizers, Math.min(stages - 1, Math.floor(epoch / c.gradual)));
+    const t0 = performance.now();
+    s.model.train();
+    const sum: StepStats = { loss: 0, task: 0, act: 0, weight: 0, correct: 0, count: 0 };
+    let steps = 0;
+    progress.start(`epoch ${epoch + 1}/${c.epochs}`, s.train.numBatches);
+    for (const batch of s.train.batches(epoch)) {
+      let st: StepStats;
+      try { st = trainStep(s, batch.x, batch.y, optimizer); } finally { dispose(batch); }
+      for (const k of Object.keys(sum) as (keyof StepStats)[]) sum[k] += st[k];
+      steps++;
+      progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(s.quantizers.length ? { H: (sum.act / steps).toFixed(3) } : {}) });
+    }
+    schedule.step();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const testAcc = evaluateAccuracy(s.model, s.test);
+    const record: EpochRecord = {
+      epoch: epoch + 1, loss: sum.loss / steps, taskLoss: sum.task / steps, actRegularizer: sum.act / steps, weightRegularizer: sum.weight / steps,
+      trainAccuracy: sum.correct / sum.count, testAccuracy: testAcc.top1, lr: optimizer.paramGroups[0]!.lr, epochSeconds: trainSeconds,
+    };
+    history.push(record);
+    const clips = Object.fromEntries(s.quantizers.filter((q) => q.clip).map((q) => [q.site, q.clip!.item()]));
+    saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: schedule.stateDict(), history, extra: { clips } }, s.model.stateDict(), optimizer.stateDict());
+    progress.stop(`epoch ${epoch + 1}/${c.epochs}  loss ${record.loss.toFixed(4)} (task ${record.taskLoss.toFixed(4)}` +
+      (s.quantizers.length ? `, act ${record.actRegularizer.toFixed(3)}, w ${record.weightRegularizer.toFixed(3)}` : '') +
+      `)  train acc ${record.trainAccuracy.toFixed(4)}  test acc ${record.testAccuracy.toFixed(4)}  ${trainSeconds.toFixed(1)} s`);
+  }
+  return history;
+}
+
+/** One optimisation step: task loss + λ_a·(activation term) + λ_w·(weight term). */
+export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnType<typeof buildOptimizer>['optimizer']): StepStats {
+  const c = s.config;
+  return tidy(() => {
+    const logits = s.model.forward(x);
+    const task = F.crossEntropy(logits, y);
+    let loss = task;
+    let act = 0, weight = 0;
+    if (c.task === 'cat') {
+      const { term } = activationRegularizer(s.quantizers);
+      if (term) { act = term.item(); if (c.lambda > 0) loss = loss.add(term.mul(c.lambda)); }
+      if (c.lambdaW > 0) {
+        const w = weightEntropyTerm(s.model);
+        if (w) { weight = w.item(); loss = loss.add(w.mul(c.lambdaW)); }
+      }
+    }
+    const lossValue = loss.item();
+    if (!Number.isFinite(lossValue)) {
+      throw new NonFiniteError(`training stopped: the loss is ${lossValue} (task ${task.item()}, activation term ${act}, weight term ${weight}); ${locateNonFinite(s.model, x)}. ` +
+        'Lower --lr or --lambda, or resume from the last checkpoint.');
+    }
+    optimizer.zeroGrad();
+    loss.backward();
+    optimizer.step();
+    const correct = logits.argmax(1).eq(y).sum().item();
+    return { loss: lossValue, task: task.item(), act, weight, correct, count: y.shape[0]! };
+  });
+}
+
+/** The first n input tensors of a batch iterator (labels disposed); the caller disposes them. */
+function takeInputs(batches: Iterable<{ x: Tensor; y: Tensor }>, n: number): Tensor[] {
+  const out: Tensor[] = [];
+  for (const b of batches) {
+    b.y.dispose();
+    out.push(b.x);
+    if (out.length >= n) break;
+  }
+  return out;
+}
