@@ -1,5 +1,7 @@
 // npm run bench:codec — the same benchmark as `catkit codec bench` (src/codec/bench.ts).
 import { benchJSON, formatBenchTable, runCodecBench } from '../src/codec/bench.js';
 
-const rows = runCodecBench({ log: (line) => process.stderr.write(`${line}\n`) });
+// `node dist/bench/codec.js cpu` times with process CPU time instead of wall clock.
+const clock = process.argv[2] === 'cpu' ? 'cpu' : 'wall';
+const rows = runCodecBench({ clock, log: (line) => process.stderr.write(`${line}\n`) });
 process.stdout.write(`${formatBenchTable(rows)}\n${benchJSON(rows)}\n`);

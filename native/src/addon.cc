@@ -4,10 +4,32 @@
 #include "handle.h"
 #include "runtime.h"
 #include "tensor_io.h"
+#include <cstdlib>
+#include <cstring>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace {
+// glibc's dynamic mmap/trim thresholds make a training loop return its activation memory to the
+// kernel when a step's tidy frees it, and page-fault it back in on the next step (ResNet-20 at batch
+// 64: ~35k minor faults and ~10% of the step's CPU time). Fixed thresholds keep freed blocks up to
+// 32 MB (glibc's own ceiling for the dynamic threshold) in the heap. Skipped when the user tunes
+// malloc through GLIBC_TUNABLES or sets CATKIT_MALLOC_TUNING=0.
+void TuneAllocator() {
+#if defined(__GLIBC__)
+  const char* off = std::getenv("CATKIT_MALLOC_TUNING");
+  if (off != nullptr && std::strcmp(off, "0") == 0) return;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables != nullptr && std::strstr(tunables, "glibc.malloc.") != nullptr) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace catkit;
+  TuneAllocator();
   const std::pair<const char*, Napi::Function::Callback> fns[] = {
       {"resolveOp", ResolveOp},         {"callOp", CallOp},
       {"opSchema", OpSchema},           {"dispose", Dispose},

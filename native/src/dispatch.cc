@@ -68,7 +68,9 @@ Napi::Value CallOp(const Napi::CallbackInfo& info) {
       }
       throw Napi::TypeError::New(env, op.name + ": missing argument '" + p.name() + "'");
     }
-    stack.push_back(ToIValue(v, p.type(), op.name + " argument '" + p.name() + "'"));
+    // Conversions may raise c10 errors too (e.g. an invalid device string): turn them into JS errors.
+    const std::string where = op.name + " argument '" + p.name() + "'";
+    CATKIT_GUARD(env, where, { stack.push_back(ToIValue(v, p.type(), where)); })
   }
   CATKIT_GUARD(env, op.name, { op.handle.callBoxed(&stack); })
   if (stack.empty()) return env.Undefined();

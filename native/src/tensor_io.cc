@@ -36,7 +36,8 @@ Napi::Value FromBuffer(const Napi::CallbackInfo& info) {
   const auto dtype = static_cast<at::ScalarType>(info[2].As<Napi::Number>().Int32Value());
   int64_t numel = 1;
   for (auto d : shape) numel *= d;
-  const size_t need = static_cast<size_t>(numel) * c10::elementSize(dtype);
+  size_t need = 0;
+  CATKIT_GUARD(env, "fromBuffer", { need = static_cast<size_t>(numel) * c10::elementSize(dtype); })
   if (view.ByteLength() != need)
     throw Napi::RangeError::New(env, "fromBuffer: " + std::to_string(view.ByteLength()) + " bytes given, shape needs " +
                                          std::to_string(need));

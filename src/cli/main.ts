@@ -1,6 +1,8 @@
 // catkit command line. Each command group lives in its own module under commands/ and registers itself here.
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
+import { registerTrainCommands } from './commands/train.js';
+import { registerDemoCommand } from './commands/demo.js';
 
 export function buildProgram(): Command {
   const program = new Command('catkit')
@@ -8,9 +10,14 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerDemoCommand(program);
+  registerTrainCommands(program);
   registerCodecCommands(program);
   return program;
 }
+
+/** Error classes (by name) that report a user's mistake or a data problem, not a bug. */
+const USER_ERRORS = new Set(['UserError', 'CodecError', 'DataError', 'StateDictError', 'SafetensorsError', 'NonFiniteError']);
 
 /** Errors a user can fix are printed as one line; anything else keeps its stack for a bug report. */
 export async function main(argv: string[]): Promise<number> {
@@ -20,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     const e = err as Error;
-    const userFacing = e?.name === 'UserError' || e?.name === 'CodecError' || e?.name === 'DataError';
+    const userFacing = USER_ERRORS.has(e?.name);
     process.stderr.write(`catkit: ${userFacing ? e.message : (e?.stack ?? String(err))}\n`);
     return userFacing ? 2 : 1;
   }

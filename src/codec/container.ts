@@ -131,6 +131,7 @@ export function encodeContainerParts(symbols: SymbolArray, options: EncodeOption
   if (symbols.length > 0xffffffff) fail('count_tooLarge', `encodeContainer: ${symbols.length} symbols exceed the format's 2^32 − 1`);
   const counts = histogram(symbols, alphabetSize);  // also rejects symbols outside the alphabet
   const choice = options.codec ?? (options.staticTable ? options.staticTable.kind : 'auto');
+  if (choice !== 'auto' && choice !== 'raw') codecFor(choice);  // reject unknown names even for degenerate input
   const n = symbols.length;
 
   if (options.staticTable) {
@@ -153,7 +154,7 @@ export function encodeContainerParts(symbols: SymbolArray, options: EncodeOption
     const { table, payload } = codec.fitAndEncode(symbols, counts, alphabetSize, options);
     return assemble(name, false, alphabetSize, n, codec.writeTable(table), payload);
   };
-  if (choice !== 'auto') return coded(codecFor(choice).name);
+  if (choice !== 'auto') return coded(choice);
   let best = assemble('raw', false, alphabetSize, n, new Uint8Array(0), rawEncode(symbols, rawWidth(alphabetSize)));
   for (const name of ['huffman', 'rans', 'zerorun'] as const) {
     const c = coded(name);

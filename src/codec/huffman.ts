@@ -1,6 +1,6 @@
 // Canonical Huffman coding: optimal (optionally length-limited) code lengths, compact table serialization,
 // an encoder that emits bit-reversed canonical codes LSB-first, and a single-lookup table-driven decoder.
-import { assertStreamEnd, BitReader, BitWriter, ByteReader, ByteWriter, bytesToPaddedWords, wordsToBytes } from './bitio.js';
+import { assertStreamEnd, BitReader, BitWriter, ByteReader, ByteWriter, bytesToPaddedWords, LITTLE_ENDIAN, wordsToBytes } from './bitio.js';
 import { fail } from './errors.js';
 import { checkAlphabetSize, histogram, type SymbolArray } from './entropy.js';
 
@@ -261,12 +261,61 @@ export function checkCodable(counts: ArrayLike<number>, codable: (s: number) => 
   }
 }
 
+/** Bit positions are int32 in the decoder's hot loops, so one Huffman payload is at most 2^31 − 1 bits. */
+const MAX_STREAM_BITS = 2 ** 31 - 1;
+
 /** Streams at or above this many symbols are split into 4 bit streams that decode in parallel. */
 const FOUR_STREAM_MIN = 256;
 
 /** Symbol index where stream q of 4 starts (the first three hold ⌈count/4⌉ symbols each). */
 function streamStart(count: number, q: number): number {
   return Math.min(count, q * Math.ceil(count / 4));
+}
+
+/**
+ * Appends the codes of symbols[from, to) to `words`; `st` carries the writer state across calls
+ * ([accumulator, bits in it, words written]). After a flush the high bits of the code that did not fit
+ * start the next word (codes and joined pairs are < 32 bits, so no shift by 32 occurs).
+ */
+function encodeRange(symbols: SymbolArray, from: number, to: number, enc: Uint32Array, words: Uint32Array, st: Int32Array, joinPairs: boolean): void {
+  let acc = st[0], accBits = st[1], wp = st[2], i = from;
+  if (joinPairs) {
+    // Two codes are joined first (≤ 30 bits), halving the flush branches.
+    if (LITTLE_ENDIAN && symbols instanceof Uint8Array && to - from >= 16) {
+      // Byte symbols are loaded four at a time from aligned words.
+      for (; ((symbols.byteOffset + i) & 3) !== 0; i++) {
+        const e = enc[symbols[i]], len = e & 31, code = e >>> 5;
+        acc |= code << accBits; accBits += len;
+        if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
+      }
+      const quads = new Uint32Array(symbols.buffer, symbols.byteOffset + i, (to - i) >>> 2);
+      for (let j = 0; j < quads.length; j++) {
+        const w = quads[j];
+        let e1 = enc[w & 0xff], e2 = enc[(w >>> 8) & 0xff];
+        let l1 = e1 & 31, len = l1 + (e2 & 31), code = (e1 >>> 5) | ((e2 >>> 5) << l1);
+        acc |= code << accBits; accBits += len;
+        if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
+        e1 = enc[(w >>> 16) & 0xff]; e2 = enc[w >>> 24];
+        l1 = e1 & 31; len = l1 + (e2 & 31); code = (e1 >>> 5) | ((e2 >>> 5) << l1);
+        acc |= code << accBits; accBits += len;
+        if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
+      }
+      i += 4 * quads.length;
+    } else {
+      for (const stop = to - 1; i < stop; i += 2) {
+        const e1 = enc[symbols[i]], e2 = enc[symbols[i + 1]];
+        const l1 = e1 & 31, len = l1 + (e2 & 31), code = (e1 >>> 5) | ((e2 >>> 5) << l1);
+        acc |= code << accBits; accBits += len;
+        if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
+      }
+    }
+  }
+  for (; i < to; i++) {
+    const e = enc[symbols[i]], len = e & 31, code = e >>> 5;
+    acc |= code << accBits; accBits += len;
+    if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
+  }
+  st[0] = acc; st[1] = accBits; st[2] = wp;
 }
 
 /**
@@ -286,59 +335,69 @@ export function huffmanEncode(symbols: SymbolArray, t: HuffmanTable, counts: Arr
   checkCodable(counts, (s) => t.lengths[s] !== 0, 'huffmanEncode');
   let totalBits = 0;
   for (let s = 0; s < counts.length; s++) totalBits += counts[s] * t.lengths[s];
+  if (totalBits > MAX_STREAM_BITS) fail('count_tooLarge', `huffmanEncode: ${totalBits} bits exceed the 256 MiB limit of one stream; code the tensor in parts`);
   const n = symbols.length;
   const streams = n >= FOUR_STREAM_MIN ? 4 : 1;
   const words = new Uint32Array(Math.ceil(totalBits / 32) + 1);
-  const offsets = [0, 0, 0];
-  let acc = 0, accBits = 0, wp = 0;
+  const st = new Int32Array(3);
+  const jump = new ByteWriter(16);
   for (let q = 0; q < streams; q++) {
-    if (q > 0) offsets[q - 1] = wp * 32 + accBits;
+    if (q > 0) jump.varint(st[2] * 32 + st[1]);
     const from = streams === 1 ? 0 : streamStart(n, q), to = streams === 1 ? n : streamStart(n, q + 1);
-    const enc = t.encodeTable;
-    let i = from;
-    if (t.maxLength <= 15) {
-      // Two codes are joined first (≤ 30 bits), halving the flush branches.
-      for (const stop = to - 1; i < stop; i += 2) {
-        const e1 = enc[symbols[i]], e2 = enc[symbols[i + 1]];
-        const l1 = e1 & 31, len = l1 + (e2 & 31);
-        const code = (e1 >>> 5) | ((e2 >>> 5) << l1);
-        acc |= code << accBits;
-        accBits += len;
-        if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
-      }
-    }
-    for (; i < to; i++) {
-      const e = enc[symbols[i]];
-      const len = e & 31, code = e >>> 5;
-      acc |= code << accBits;
-      accBits += len;
-      // After a flush the code's high bits that did not fit start the next word (len ≤ 16: no shift by 32).
-      if (accBits >= 32) { words[wp++] = acc; accBits -= 32; acc = code >>> (len - accBits); }
-    }
+    encodeRange(symbols, from, to, t.encodeTable, words, st, t.maxLength <= 15);
   }
-  if (accBits > 0) words[wp] = acc;
+  if (st[1] > 0) words[st[2]] = st[0];
   const body = wordsToBytes(words, Math.ceil(totalBits / 8));
   if (streams === 1) return body;
-  const jump = new ByteWriter(16).varint(offsets[0]).varint(offsets[1]).varint(offsets[2]);
-  return jump.bytes(body).finish();
+  const out = new Uint8Array(jump.length + body.length);
+  out.set(jump.finish());
+  out.set(body, jump.length);
+  return out;
 }
 
-interface HuffmanDecodeTable { readonly tableLog: number; readonly entries: Uint32Array }  // entry = symbol << 5 | length
+interface HuffmanDecodeTable {
+  readonly tableLog: number;
+  /** entry = symbol << 5 | length, for every tableLog-bit pattern. */
+  readonly entries: Uint32Array;
+  /**
+   * For byte alphabets with short codes: up to three whole codes per pattern,
+   * entry = s1 | s2 << 8 | s3 << 16 | count << 24 | bits << 26; null where it would not pay.
+   */
+  readonly multi: Uint32Array | null;
+}
 const decodeTables = new WeakMap<HuffmanTable, HuffmanDecodeTable>();
 
-/** Every tableLog-bit pattern maps to the code it starts with; built once per table and cached. */
+/** Lookup tables, built once per table and cached. */
 function decodeTableFor(t: HuffmanTable): HuffmanDecodeTable {
   let dt = decodeTables.get(t);
   if (dt) return dt;
   const tableLog = t.maxLength, size = 1 << tableLog;
   const entries = new Uint32Array(size);
+  let meanLength = 0;  // under the code's own model 2^−len
   for (let s = 0; s < t.alphabetSize; s++) {
     const e = t.encodeTable[s];
     if (e === 0) continue;
     const len = e & 31, entry = (s << 5) | len;
+    meanLength += len * 2 ** -len;
     for (let k = e >>> 5; k < size; k += 1 << len) entries[k] = entry;
   }
-  dt = { tableLog, entries };
+  let multi: Uint32Array | null = null;
+  if (t.alphabetSize <= 256 && 2 * meanLength <= tableLog) {
+    // A later code counts only if all its bits are inside the pattern (prefix codes need no lookahead).
+    multi = new Uint32Array(size);
+    for (let idx = 0; idx < size; idx++) {
+      let e = entries[idx], bits = e & 31, v = e >>> 5, count = 1;
+      for (; count < 3 && bits < tableLog; count++) {
+        e = entries[idx >>> bits];
+        const len = e & 31;
+        if (len > tableLog - bits) break;
+        v |= (e >>> 5) << (8 * count);
+        bits += len;
+      }
+      multi[idx] = (v | (count << 24) | (bits << 26)) >>> 0;
+    }
+  }
+  dt = { tableLog, entries, multi };
   decodeTables.set(t, dt);
   return dt;
 }
@@ -371,6 +430,56 @@ function decodeRange(words: Uint32Array, entries: Uint32Array, mask: number, out
   return i < to ? limit + 1 : pos;
 }
 
+/** Stream state for multi-symbol decoding: next output index and bit position of each of 4 streams. */
+interface MultiState { i: Int32Array; pos: Int32Array }
+
+/**
+ * Multi-symbol decoding of 4 interleaved streams (byte alphabets): each 32-bit read feeds two lookups of
+ * up to 3 symbols each. A stream stops 6 symbols before its end (stores write 3 bytes per lookup) or at its
+ * bit limit; the callers finish the tails one symbol at a time.
+ */
+function decodeMulti4(words: Uint32Array, multi: Uint32Array, mask: number, out: Uint8Array, ends: readonly number[], limits: readonly number[], st: MultiState): void {
+  let i0 = st.i[0], i1 = st.i[1], i2 = st.i[2], i3 = st.i[3];
+  let p0 = st.pos[0], p1 = st.pos[1], p2 = st.pos[2], p3 = st.pos[3];
+  const t0 = ends[0] - 5, t1 = ends[1] - 5, t2 = ends[2] - 5, t3 = ends[3] - 5;
+  const l0 = limits[0], l1 = limits[1], l2 = limits[2], l3 = limits[3];
+  while (i0 < t0 && i1 < t1 && i2 < t2 && i3 < t3 && p0 <= l0 && p1 <= l1 && p2 <= l2 && p3 <= l3) {
+    let wi = p0 >>> 5, sh = p0 & 31;
+    let w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+    let e = multi[w & mask];
+    out[i0] = e; out[i0 + 1] = e >>> 8; out[i0 + 2] = e >>> 16; i0 += (e >>> 24) & 3;
+    let b = e >>> 26; w >>>= b; p0 += b;
+    e = multi[w & mask];
+    out[i0] = e; out[i0 + 1] = e >>> 8; out[i0 + 2] = e >>> 16; i0 += (e >>> 24) & 3; p0 += e >>> 26;
+
+    wi = p1 >>> 5; sh = p1 & 31;
+    w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+    e = multi[w & mask];
+    out[i1] = e; out[i1 + 1] = e >>> 8; out[i1 + 2] = e >>> 16; i1 += (e >>> 24) & 3;
+    b = e >>> 26; w >>>= b; p1 += b;
+    e = multi[w & mask];
+    out[i1] = e; out[i1 + 1] = e >>> 8; out[i1 + 2] = e >>> 16; i1 += (e >>> 24) & 3; p1 += e >>> 26;
+
+    wi = p2 >>> 5; sh = p2 & 31;
+    w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+    e = multi[w & mask];
+    out[i2] = e; out[i2 + 1] = e >>> 8; out[i2 + 2] = e >>> 16; i2 += (e >>> 24) & 3;
+    b = e >>> 26; w >>>= b; p2 += b;
+    e = multi[w & mask];
+    out[i2] = e; out[i2 + 1] = e >>> 8; out[i2 + 2] = e >>> 16; i2 += (e >>> 24) & 3; p2 += e >>> 26;
+
+    wi = p3 >>> 5; sh = p3 & 31;
+    w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+    e = multi[w & mask];
+    out[i3] = e; out[i3 + 1] = e >>> 8; out[i3 + 2] = e >>> 16; i3 += (e >>> 24) & 3;
+    b = e >>> 26; w >>>= b; p3 += b;
+    e = multi[w & mask];
+    out[i3] = e; out[i3 + 1] = e >>> 8; out[i3 + 2] = e >>> 16; i3 += (e >>> 24) & 3; p3 += e >>> 26;
+  }
+  st.i[0] = i0; st.i[1] = i1; st.i[2] = i2; st.i[3] = i3;
+  st.pos[0] = p0; st.pos[1] = p1; st.pos[2] = p2; st.pos[3] = p3;
+}
+
 /**
  * Decodes exactly `count` symbols from `src[start, end)`. Each stream must end exactly where the next one
  * starts and the last one at the end (only zero padding in the last byte); a count the stream cannot hold
@@ -381,7 +490,7 @@ export function huffmanDecode(src: Uint8Array, count: number, t: HuffmanTable, s
     if (end !== start) fail('srcSize_wrong', `Huffman: ${end - start} payload bytes for a code that needs none`, start);
     if (t.single < 0 && count > 0) fail('corruption_detected', `Huffman: ${count} symbols declared but the table codes none`, start);
     const out = allocSymbols(t.alphabetSize, count);
-    if (t.single > 0) out.fill(t.single);
+    if (t.single > 0) out.fill(t.single);  // (symbol 0: the fresh array is already all zeros)
     return out;
   }
   const streams = count >= FOUR_STREAM_MIN ? 4 : 1;
@@ -393,13 +502,14 @@ export function huffmanDecode(src: Uint8Array, count: number, t: HuffmanTable, s
     bodyStart = jump.pos;
   }
   const totalBits = (end - bodyStart) * 8;
+  if (totalBits > MAX_STREAM_BITS) fail('srcSize_wrong', `Huffman: payload of ${end - bodyStart} bytes exceeds the 256 MiB limit of one stream`, start);
   bounds[streams] = totalBits;
   for (let q = 1; q <= streams; q++) {
     if (bounds[q] < bounds[q - 1] || bounds[q] > totalBits) fail('corruption_detected', `Huffman: stream ${q} offset ${bounds[q]} outside ${bounds[q - 1]}…${totalBits}`, start);
   }
   // Every code is ≥ 1 bit, so a stream of B bits holds at most B symbols.
   if (count > totalBits) fail('srcSize_wrong', `Huffman: ${count} symbols declared, but ${end - bodyStart} bytes hold at most ${totalBits}`, start);
-  const { tableLog, entries } = decodeTableFor(t);
+  const { tableLog, entries, multi } = decodeTableFor(t);
   const words = bytesToPaddedWords(src, bodyStart, end);
   const out = allocSymbols(t.alphabetSize, count);
   const mask = (1 << tableLog) - 1;
@@ -409,37 +519,42 @@ export function huffmanDecode(src: Uint8Array, count: number, t: HuffmanTable, s
   } else {
     // The four streams are independent dependency chains: interleaving them lets the CPU overlap the
     // table lookups. Each stream's reads stay inside `words` while its position is ≤ its own end.
-    const s1 = streamStart(count, 1), s2 = streamStart(count, 2), s3 = streamStart(count, 3);
-    const e0 = bounds[1], e1 = bounds[2], e2 = bounds[3], e3 = totalBits;
-    let p0 = 0, p1 = e0, p2 = e1, p3 = e2, j = 0;
-    for (const stop = count - s3 - 1; j < stop && p0 <= e0 && p1 <= e1 && p2 <= e2 && p3 <= e3; j += 2) {
-      let wi = p0 >>> 5, sh = p0 & 31;
-      let w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
-      let a = entries[w & mask]; out[j] = a >>> 5; let la = a & 31; w >>>= la;
-      let b = entries[w & mask]; out[j + 1] = b >>> 5; p0 += la + (b & 31);
-      wi = p1 >>> 5; sh = p1 & 31;
-      w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
-      a = entries[w & mask]; out[s1 + j] = a >>> 5; la = a & 31; w >>>= la;
-      b = entries[w & mask]; out[s1 + j + 1] = b >>> 5; p1 += la + (b & 31);
-      wi = p2 >>> 5; sh = p2 & 31;
-      w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
-      a = entries[w & mask]; out[s2 + j] = a >>> 5; la = a & 31; w >>>= la;
-      b = entries[w & mask]; out[s2 + j + 1] = b >>> 5; p2 += la + (b & 31);
-      wi = p3 >>> 5; sh = p3 & 31;
-      w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
-      a = entries[w & mask]; out[s3 + j] = a >>> 5; la = a & 31; w >>>= la;
-      b = entries[w & mask]; out[s3 + j + 1] = b >>> 5; p3 += la + (b & 31);
+    const starts = [0, streamStart(count, 1), streamStart(count, 2), streamStart(count, 3), count];
+    const st: MultiState = { i: Int32Array.from(starts.slice(0, 4)), pos: Int32Array.from(bounds.slice(0, 4)) };
+    if (multi && out instanceof Uint8Array) {
+      decodeMulti4(words, multi, mask, out, starts.slice(1), bounds.slice(1), st);
+    } else {
+      let j = 0;
+      const [s1, s2, s3] = [starts[1], starts[2], starts[3]];
+      const [e0, e1, e2, e3] = [bounds[1], bounds[2], bounds[3], bounds[4]];
+      let p0 = st.pos[0], p1 = st.pos[1], p2 = st.pos[2], p3 = st.pos[3];
+      for (const stop = count - s3 - 1; j < stop && p0 <= e0 && p1 <= e1 && p2 <= e2 && p3 <= e3; j += 2) {
+        let wi = p0 >>> 5, sh = p0 & 31;
+        let w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+        let a = entries[w & mask]; out[j] = a >>> 5; let la = a & 31; w >>>= la;
+        let b = entries[w & mask]; out[j + 1] = b >>> 5; p0 += la + (b & 31);
+        wi = p1 >>> 5; sh = p1 & 31;
+        w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+        a = entries[w & mask]; out[s1 + j] = a >>> 5; la = a & 31; w >>>= la;
+        b = entries[w & mask]; out[s1 + j + 1] = b >>> 5; p1 += la + (b & 31);
+        wi = p2 >>> 5; sh = p2 & 31;
+        w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+        a = entries[w & mask]; out[s2 + j] = a >>> 5; la = a & 31; w >>>= la;
+        b = entries[w & mask]; out[s2 + j + 1] = b >>> 5; p2 += la + (b & 31);
+        wi = p3 >>> 5; sh = p3 & 31;
+        w = (words[wi] >>> sh) | ((words[wi + 1] << 1) << (31 - sh));
+        a = entries[w & mask]; out[s3 + j] = a >>> 5; la = a & 31; w >>>= la;
+        b = entries[w & mask]; out[s3 + j + 1] = b >>> 5; p3 += la + (b & 31);
+      }
+      st.i[0] = j; st.i[1] = s1 + j; st.i[2] = s2 + j; st.i[3] = s3 + j;
+      st.pos[0] = p0; st.pos[1] = p1; st.pos[2] = p2; st.pos[3] = p3;
     }
-    // Tails (the last stream may be shorter) one stream at a time; each must end exactly at its bound.
-    const ends = [
-      decodeRange(words, entries, mask, out, j, s1, p0, e0),
-      decodeRange(words, entries, mask, out, s1 + j, s2, p1, e1),
-      decodeRange(words, entries, mask, out, s2 + j, s3, p2, e2),
-    ];
+    // Tails one symbol at a time; each stream must end exactly where the next one starts.
     for (let q = 0; q < 3; q++) {
-      if (ends[q] !== bounds[q + 1]) fail('corruption_detected', `Huffman: stream ${q} ends at bit ${ends[q]}, its successor starts at ${bounds[q + 1]}`, start);
+      const e = decodeRange(words, entries, mask, out, st.i[q], starts[q + 1], st.pos[q], bounds[q + 1]);
+      if (e !== bounds[q + 1]) fail('corruption_detected', `Huffman: stream ${q} ends at bit ${e}, its successor starts at ${bounds[q + 1]}`, start);
     }
-    endPos = decodeRange(words, entries, mask, out, s3 + j, count, p3, e3);
+    endPos = decodeRange(words, entries, mask, out, st.i[3], count, st.pos[3], totalBits);
   }
   if (endPos > totalBits) fail('srcSize_wrong', `Huffman: stream ends before all ${count} symbols are decoded`, end);
   assertStreamEnd('Huffman', endPos, totalBits, words, bodyStart);

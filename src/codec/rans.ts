@@ -59,8 +59,9 @@ class ScoreHeap {
 
 /**
  * Integer frequencies summing exactly to 2^scaleBits that minimise the coded size Σ c_s·log2(2^scaleBits/f_s),
- * with f_s ≥ 1 for every present symbol and 0 for absent ones. Starts from the proportional share (at least
- * 1), then moves single units greedily: the cost is convex in each f_s, so the greedy result is optimal.
+ * with f_s ≥ 1 for every present symbol and 0 for absent ones. Every present symbol starts at 1 and each
+ * remaining unit goes to the symbol it saves most bits for (c_s·log2((f_s+1)/f_s)); the cost is separable
+ * and convex, so this greedy allocation is optimal.
  */
 export function quantizeFrequencies(counts: ArrayLike<number>, scaleBits: number): Uint32Array {
   if (!Number.isInteger(scaleBits) || scaleBits < MIN_SCALE_BITS || scaleBits > MAX_SCALE_BITS) {
@@ -68,33 +69,18 @@ export function quantizeFrequencies(counts: ArrayLike<number>, scaleBits: number
   }
   const n = counts.length, M = 1 << scaleBits;
   const freq = new Uint32Array(n);
-  let total = 0, present = 0;
-  for (let s = 0; s < n; s++) if (counts[s] > 0) { total += counts[s]; present++; }
+  let present = 0;
+  for (let s = 0; s < n; s++) if (counts[s] > 0) { freq[s] = 1; present++; }
   if (present === 0) return freq;
   if (present > M) fail('parameter_invalid', `quantizeFrequencies: ${present} present symbols do not fit in 2^${scaleBits} slots`);
-  let sum = 0;
-  for (let s = 0; s < n; s++) {
-    if (counts[s] > 0) { freq[s] = Math.max(1, Math.floor((counts[s] * M) / total)); sum += freq[s]; }
-  }
-  // Gain (bits saved) of one more unit for s, or loss of one unit less; units move until the sum is M.
-  const score = new Float64Array(n);
-  if (sum < M) {
-    const heap = new ScoreHeap(present, score);
-    for (let s = 0; s < n; s++) if (freq[s] > 0) { score[s] = counts[s] * Math.log2((freq[s] + 1) / freq[s]); heap.push(s); }
-    for (; sum < M; sum++) {
-      const s = heap.pop();
-      freq[s]++;
-      score[s] = counts[s] * Math.log2((freq[s] + 1) / freq[s]);
-      heap.push(s);
-    }
-  } else if (sum > M) {
-    const heap = new ScoreHeap(present, score);  // max-heap of −loss = pick the cheapest unit to remove
-    for (let s = 0; s < n; s++) if (freq[s] > 1) { score[s] = -counts[s] * Math.log2(freq[s] / (freq[s] - 1)); heap.push(s); }
-    for (; sum > M; sum--) {
-      const s = heap.pop();
-      freq[s]--;
-      if (freq[s] > 1) { score[s] = -counts[s] * Math.log2(freq[s] / (freq[s] - 1)); heap.push(s); }
-    }
+  const gain = new Float64Array(n);
+  const heap = new ScoreHeap(present, gain);
+  for (let s = 0; s < n; s++) if (freq[s] > 0) { gain[s] = counts[s]; heap.push(s); }  // c·log2(2/1)
+  for (let left = M - present; left > 0; left--) {
+    const s = heap.pop();
+    const f = ++freq[s];
+    gain[s] = counts[s] * Math.log2((f + 1) / f);
+    heap.push(s);
   }
   return freq;
 }
@@ -227,9 +213,8 @@ export function ransEncode(symbols: SymbolArray, t: RansTable, counts: ArrayLike
   // Exact-enough capacity: ideal bits plus per-symbol slack for the state approximation, plus the states.
   let ideal = 0;
   for (let s = 0; s < counts.length; s++) if (counts[s] > 0) ideal += counts[s] * (S - Math.log2(freq[s]));
-  let cap = Math.ceil(ideal / 8 + n / 64) + 4 * RANS_STATES + 16;
-  let buf: Uint8Array = new Uint8Array(cap);
-  let p = cap;
+  let buf: Uint8Array = new Uint8Array(Math.ceil(ideal / 8 + n / 64) + 4 * RANS_STATES + 16);
+  let p = buf.length;
   // A state x must satisfy x < freq·2^(31−S) before coding a symbol, else low bytes go out first (at most
   // two: x < 2^31). The count k is computed without branches and both candidate bytes are stored below p
   // every time; bytes beyond k are overwritten later, which is safe because p ≥ 2 is kept.
@@ -240,7 +225,7 @@ export function ransEncode(symbols: SymbolArray, t: RansTable, counts: ArrayLike
     if (p < 2) { const g = growFront(buf, p); buf = g.buf; p = g.p; }
     const s = symbols[i], f = freq[s];
     let x = states[i & 3];
-    const k = +((x >>> shift) >= f) + +((x >>> (shift + 8)) >= f);
+    const k = +((x >>> shift) >= f) + +(((x >>> shift) >>> 8) >= f);
     buf[p - 1] = x; buf[p - 2] = x >>> 8; p -= k; x >>>= 8 * k;
     const q = (x / f) | 0;  // exact: x < 2^31 and f ≤ 2^16, so the double quotient never rounds across an integer
     states[i & 3] = (q << S) + (x - q * f) + cum[s];
@@ -248,22 +233,21 @@ export function ransEncode(symbols: SymbolArray, t: RansTable, counts: ArrayLike
   let x0 = states[0], x1 = states[1], x2 = states[2], x3 = states[3];
   for (; i >= 3; i -= 4) {
     if (p < 8) { const g = growFront(buf, p); buf = g.buf; p = g.p; }
-    let s = symbols[i], f = freq[s], k = +((x3 >>> shift) >= f) + +((x3 >>> (shift + 8)) >= f), q = 0;
+    let s = symbols[i], f = freq[s], k = +((x3 >>> shift) >= f) + +(((x3 >>> shift) >>> 8) >= f), q = 0;
     buf[p - 1] = x3; buf[p - 2] = x3 >>> 8; p -= k; x3 >>>= 8 * k;
     q = (x3 / f) | 0; x3 = (q << S) + (x3 - q * f) + cum[s];
-    s = symbols[i - 1]; f = freq[s]; k = +((x2 >>> shift) >= f) + +((x2 >>> (shift + 8)) >= f);
+    s = symbols[i - 1]; f = freq[s]; k = +((x2 >>> shift) >= f) + +(((x2 >>> shift) >>> 8) >= f);
     buf[p - 1] = x2; buf[p - 2] = x2 >>> 8; p -= k; x2 >>>= 8 * k;
     q = (x2 / f) | 0; x2 = (q << S) + (x2 - q * f) + cum[s];
-    s = symbols[i - 2]; f = freq[s]; k = +((x1 >>> shift) >= f) + +((x1 >>> (shift + 8)) >= f);
+    s = symbols[i - 2]; f = freq[s]; k = +((x1 >>> shift) >= f) + +(((x1 >>> shift) >>> 8) >= f);
     buf[p - 1] = x1; buf[p - 2] = x1 >>> 8; p -= k; x1 >>>= 8 * k;
     q = (x1 / f) | 0; x1 = (q << S) + (x1 - q * f) + cum[s];
-    s = symbols[i - 3]; f = freq[s]; k = +((x0 >>> shift) >= f) + +((x0 >>> (shift + 8)) >= f);
+    s = symbols[i - 3]; f = freq[s]; k = +((x0 >>> shift) >= f) + +(((x0 >>> shift) >>> 8) >= f);
     buf[p - 1] = x0; buf[p - 2] = x0 >>> 8; p -= k; x0 >>>= 8 * k;
     q = (x0 / f) | 0; x0 = (q << S) + (x0 - q * f) + cum[s];
   }
   states[0] = x0; states[1] = x1; states[2] = x2; states[3] = x3;
-  cap = buf.length;
-  const out = new Uint8Array(4 * RANS_STATES + (cap - p));
+  const out = new Uint8Array(4 * RANS_STATES + (buf.length - p));
   for (let k = 0; k < RANS_STATES; k++) {
     const v = states[k];
     out[4 * k] = v; out[4 * k + 1] = v >>> 8; out[4 * k + 2] = v >>> 16; out[4 * k + 3] = v >>> 24;
@@ -312,24 +296,19 @@ export function ransDecode(src: Uint8Array, count: number, t: RansTable, start =
   let x0 = states[0], x1 = states[1], x2 = states[2], x3 = states[3];
   let p = start + 4 * RANS_STATES, i = 0;
   // Each step reads at most 2 bytes (x ≥ 2^(23−S) ≥ 2^7 after a step), so 8 bytes of headroom cover one
-  // round of the 4 states without per-byte checks. Refills branch: measured faster than a branch-free
-  // refill except near 2 bits/symbol, where the branch is least predictable.
+  // round of the 4 states without per-byte checks. The four table lookups are issued together before any
+  // state update; refills branch (measured faster than branch-free refills, even near 2 bits/symbol).
   for (const stop = count - 3, fastEnd = end - 8; i < stop && p <= fastEnd; i += 4) {
-    let slot = x0 & mask, e = slotEntry[slot];
-    out[i] = slotSymbol[slot];
-    x0 = Math.imul(e & 0xffff, x0 >>> S) + (e >>> 16);
+    const s0 = x0 & mask, s1 = x1 & mask, s2 = x2 & mask, s3 = x3 & mask;
+    const e0 = slotEntry[s0], e1 = slotEntry[s1], e2 = slotEntry[s2], e3 = slotEntry[s3];
+    out[i] = slotSymbol[s0]; out[i + 1] = slotSymbol[s1]; out[i + 2] = slotSymbol[s2]; out[i + 3] = slotSymbol[s3];
+    x0 = Math.imul(e0 & 0xffff, x0 >>> S) + (e0 >>> 16);
+    x1 = Math.imul(e1 & 0xffff, x1 >>> S) + (e1 >>> 16);
+    x2 = Math.imul(e2 & 0xffff, x2 >>> S) + (e2 >>> 16);
+    x3 = Math.imul(e3 & 0xffff, x3 >>> S) + (e3 >>> 16);
     if (x0 < RANS_L) { x0 = (x0 << 8) | src[p++]; if (x0 < RANS_L) x0 = (x0 << 8) | src[p++]; }
-    slot = x1 & mask; e = slotEntry[slot];
-    out[i + 1] = slotSymbol[slot];
-    x1 = Math.imul(e & 0xffff, x1 >>> S) + (e >>> 16);
     if (x1 < RANS_L) { x1 = (x1 << 8) | src[p++]; if (x1 < RANS_L) x1 = (x1 << 8) | src[p++]; }
-    slot = x2 & mask; e = slotEntry[slot];
-    out[i + 2] = slotSymbol[slot];
-    x2 = Math.imul(e & 0xffff, x2 >>> S) + (e >>> 16);
     if (x2 < RANS_L) { x2 = (x2 << 8) | src[p++]; if (x2 < RANS_L) x2 = (x2 << 8) | src[p++]; }
-    slot = x3 & mask; e = slotEntry[slot];
-    out[i + 3] = slotSymbol[slot];
-    x3 = Math.imul(e & 0xffff, x3 >>> S) + (e >>> 16);
     if (x3 < RANS_L) { x3 = (x3 << 8) | src[p++]; if (x3 < RANS_L) x3 = (x3 << 8) | src[p++]; }
   }
   states[0] = x0; states[1] = x1; states[2] = x2; states[3] = x3;

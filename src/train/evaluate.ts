@@ -5,13 +5,22 @@ import type { DataLoader } from '../data/index.js';
 
 export interface Accuracy { top1: number; top5: number | null; n: number }
 
-export function evaluateAccuracy(model: Module, loader: DataLoader, onBatch?: () => void): Accuracy {
+export interface EvaluateOptions {
+  /** Called after each batch (code sinks count batches with it). */
+  onBatch?: () => void;
+  /** Stop after this many batches. */
+  maxBatches?: number;
+}
+
+export function evaluateAccuracy(model: Module, loader: DataLoader, o: EvaluateOptions = {}): Accuracy {
   const wasTraining = model.training;
   model.eval();
   let top1 = 0, top5 = 0, n = 0, classes = 0;
   try {
     noGrad(() => {
+      let seen = 0;
       for (const batch of loader.batches(0)) {
+        if (seen++ >= (o.maxBatches ?? Infinity)) { dispose(batch); break; }
         try {
           tidy(() => {
             const logits = model.forward(batch.x);
@@ -23,7 +32,7 @@ export function evaluateAccuracy(model: Module, loader: DataLoader, onBatch?: ()
             }
             n += batch.y.shape[0]!;
           });
-          onBatch?.();
+          o.onBatch?.();
         } finally { dispose(batch); }
       }
     });

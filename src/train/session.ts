@@ -1,6 +1,6 @@
 // Builds everything a run needs from its config: data splits and loaders, the model (float or
 // CAT-converted, with initial weights), the optimizer and schedule.
-import { dispose } from '../tensor/index.js';
+import { dispose, manualSeed } from '../tensor/index.js';
 import { DataLoader, getDataset, limit, splitDataset, type ImageDataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
@@ -62,6 +62,7 @@ export function buildSession(config: RunConfig): Session {
   if (config.limitTest) testSet = limit(testSet, config.limitTest, config.seed);
   const { train, validation, test } = loaders(config, trainSet, parts.validation, testSet);
   const numClasses = splits.train.numClasses;
+  manualSeed(config.seed); // initial weights are part of the run's identity
   const model = buildModel(config.model, { inChannels: splits.train.channels, numClasses, widthMultiplier: config.widthMultiplier });
   let quantizers: ActQuant[] = [];
   if (config.task === 'cat') {

@@ -3,6 +3,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, scalar, ones, noGrad, enableGrad, isGradEnabled } from '../../src/tensor/index.js';
+import { gradcheck, leaf } from '../helpers/gradcheck.js';
+import { assertClose, F32 } from '../helpers/assert-close.js';
 
 const f64 = (v: number[], requiresGrad = true) => tensor(v, [v.length], { dtype: 'float64', requiresGrad });
 
@@ -151,5 +153,20 @@ describe('noGrad / enableGrad / detach', () => {
     const s = scalar(3, { requiresGrad: true });
     s.mul(s).backward();
     assert.equal(s.grad!.item(), 6);
+  });
+});
+
+describe('the test helpers can fail', () => {
+  it('gradcheck rejects a wrong gradient (the estimator is not the true derivative of round)', () => {
+    const x = leaf([0.2, 1.3], [2]);
+    assert.throws(() => gradcheck((t) => t.add(t.round().sub(t).detach()), [x]), /gradcheck: input 0 element 0: autograd 0\.31\d*, finite difference 0 /);
+    assert.throws(() => gradcheck((t) => t.mul(t.detach()), [x]), /gradcheck: input 0 element 0: autograd 0\.062\d*, finite difference 0\.124\d* /);
+    gradcheck((t) => t.mul(t), [x]);
+  });
+  it('assertClose rejects a 1e-4 relative error at float32 tolerance, and shape differences', () => {
+    assert.throws(() => assertClose([1.0001], [1], F32), /element 0 is 1\.0001, expected 1/);
+    assertClose([1.000001], [1], F32);
+    assert.throws(() => assertClose(tensor([1, 2]), { shape: [2, 1], data: [1, 2] }), /shape \[2\] differs from expected \[2,1\]/);
+    assert.throws(() => assertClose([NaN], [1]), /element 0 is NaN/);
   });
 });

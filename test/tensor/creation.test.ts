@@ -75,6 +75,15 @@ describe('tensor() round trips', () => {
     assert.deepEqual(Array.from(h.dataSync() as Uint16Array), [0x3800, 0xc000, 0x7bff]);
   });
 
+  it('typed-array views (subarray) copy only their own window', () => {
+    const big = new Float32Array([1, 2, 3, 4, 5]);
+    assert.deepEqual(tensor(big.subarray(1, 3)).toArray(), [2, 3]);
+    assert.deepEqual(tensor(new BigInt64Array([7n, 8n, 9n]).subarray(2)).toArray(), [9]);
+    const t = tensor(big);
+    big[0] = 100;                                        // tensor() copies
+    assert.equal(t.toArray()[0], 1);
+  });
+
   it('float64 keeps full precision, float32 rounds', () => {
     assert.equal(tensor([0.1], [1], { dtype: 'float64' }).toArray()[0], 0.1);
     assert.equal(tensor([0.1]).toArray()[0], Math.fround(0.1));
@@ -233,5 +242,21 @@ describe('seeded random factories', () => {
     assert.throws(() => randperm(-1), /randperm: n must be a non-negative integer/);
     assert.throws(() => randint(3, 3, [2]), /high \(3\) must exceed low \(3\)/);
     assert.throws(() => manualSeed(-1), /manualSeed: expected a non-negative integer/);
+  });
+});
+
+describe('display', () => {
+  it('toString shows dtype, shape, requiresGrad and small values; never throws', () => {
+    assert.equal(String(tensor([[1, 2], [3, 4.5]])), 'Tensor(float32, [2, 2]) [[1, 2], [3, 4.5]]');
+    assert.equal(String(tensor([0.1])), 'Tensor(float32, [1]) [0.1]');
+    assert.equal(String(scalar(0.1, { dtype: 'float64', requiresGrad: true })), 'Tensor(float64, [], requiresGrad) 0.1');
+    assert.equal(String(tensor([true, false])), 'Tensor(bool, [2]) [true, false]');
+    assert.equal(`${arange(3)}`, 'Tensor(int64, [3]) [0, 1, 2]');
+    assert.equal(String(zeros([2, 0])), 'Tensor(float32, [2, 0]) [[], []]');
+    assert.equal(String(zeros([100])), 'Tensor(float32, [100])');
+    assert.equal(zeros([100]).toString(100).length > 100, true);
+    const d = zeros([1]);
+    d.dispose();
+    assert.equal(String(d), 'Tensor(disposed)');
   });
 });

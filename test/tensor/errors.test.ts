@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, zeros, ones, full, arange, rand, scalar, setNumThreads, type Tensor } from '../../src/tensor/index.js';
 import * as F from '../../src/tensor/functional.js';
+import { aten } from '../../src/tensor/ops.js';
+import { native } from '../../src/tensor/native.js';
 
 const i64 = (v: number[], shape?: number[]): Tensor => tensor(v, shape, { dtype: 'int64' });
 /** Asserts fn throws an Error (of the given class, if any) whose message matches re. */
@@ -23,7 +25,7 @@ describe('shape errors', () => {
   it('matmul / bmm / linear mismatch', () => {
     fails(() => zeros([2, 3]).matmul(zeros([4, 5])), /aten::matmul: mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)/);
     fails(() => zeros([3]).matmul(zeros([4])), /inconsistent tensor size, expected tensor \[3\] and src \[4\] to have the same number of elements/);
-    fails(() => zeros([2, 3, 4]).bmm(zeros([3, 4, 5])), /aten::bmm: batch1 and batch2 must have same number of batches, got 2 and 3/);
+    fails(() => zeros([2, 3, 4]).bmm(zeros([3, 4, 5])), /aten::bmm: Expected size for first two dimensions of batch2 tensor to be: \[2, 4\] but got: \[3, 4\]/);
     fails(() => F.linear(zeros([2, 3]), zeros([4, 5])), /linear: input's last dim is 3, weight \[4, 5\] expects 5/, RangeError);
     fails(() => F.linear(zeros([2, 3]), zeros([3])), /linear: weight must be rank 2, got shape \[3\]/, RangeError);
   });
@@ -118,11 +120,21 @@ describe('creation and access errors', () => {
   });
   it('wrong JS argument types reach the binding as TypeErrors, not crashes', () => {
     fails(() => ones([2]).add('1' as never), /aten::add\.Scalar argument 'other': expected a number/, TypeError);
-    fails(() => ones([2]).reshape(2 as never), /aten::reshape argument 'shape': expected an array/, TypeError);
+    fails(() => ones([2]).reshape(2 as never), /shape is not iterable/, TypeError);
+    fails(() => ones([2]).sum([0, 'a'] as never), /aten::sum\.dim_IntList argument 'dim': expected an integer/, TypeError);
     fails(() => ones([2]).add({} as never), /expected a number/, TypeError);
     fails(() => ones([2]).matmul(undefined as never), /Cannot read properties of undefined|expected a tensor/, TypeError);
     fails(() => ones([2]).sum(0.5), /expected an integer, got 0\.5/, TypeError);
     fails(() => setNumThreads(0), /setNumThreads: expected a positive integer, got 0/, RangeError);
+  });
+  it('the binding turns libtorch errors raised while converting arguments into JS errors', () => {
+    // before the fix, an invalid device string aborted the process from inside the argument conversion
+    fails(() => aten('empty', 'memory_format').call([[2], null, null, 'bogus']), /aten::empty\.memory_format argument 'device': Expected one of cpu, cuda/);
+    fails(() => native.fromBuffer(new Float32Array(1), [1], 99), /fromBuffer: Unknown ScalarType/);
+    fails(() => native.fromBuffer(new Float32Array(3), [2], 6), /fromBuffer: 12 bytes given, shape needs 8/, RangeError);
+    fails(() => aten('no_such_op').call([]), /resolveOp: libtorch has no operator aten::no_such_op/);
+    fails(() => aten('add', 'Tensor').call([ones([1]).handle, ones([1]).handle, 1, 2]), /aten::add\.Tensor: 4 arguments given, schema takes 3/, TypeError);
+    fails(() => aten('add', 'Tensor').call([ones([1]).handle]), /aten::add\.Tensor: missing argument 'other'/, TypeError);
   });
   it('the process survives all of the above: a normal op still works', () => {
     assert.deepEqual(ones([2]).add(1).toArray(), [2, 2]);

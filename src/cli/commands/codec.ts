@@ -94,9 +94,10 @@ export function registerCodecCommands(program: Command): void {
     .option('--size <n>', 'symbols per source', integer('--size', 1, 2 ** 27), 2 ** 21)
     .option('--reps <n>', 'timed repetitions (median reported)', integer('--reps', 1, 1000), 7)
     .option('--seed <n>', 'PRNG seed', integer('--seed', 0, 2 ** 32 - 1), 1)
+    .addOption(new Option('--clock <kind>', 'wall: elapsed time; cpu: process CPU time (steadier on a shared machine)').choices(['wall', 'cpu']).default('wall'))
     .option('--quiet', 'no progress lines on stderr')
-    .action((opts: { size: number; reps: number; seed: number; quiet?: boolean }) => {
-      const rows = runCodecBench({ size: opts.size, reps: opts.reps, seed: opts.seed, log: opts.quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
+    .action((opts: { size: number; reps: number; seed: number; clock: 'wall' | 'cpu'; quiet?: boolean }) => {
+      const rows = runCodecBench({ ...opts, log: opts.quiet ? undefined : (l) => process.stderr.write(`${l}\n`) });
       process.stdout.write(`${formatBenchTable(rows)}\n${benchJSON(rows)}\n`);
     });
 

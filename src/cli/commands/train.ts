@@ -1,0 +1,131 @@
+// `catkit train`, `catkit cat` and `catkit eval`.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../train/config.js';
+import { runTraining, runEvaluation } from '../../train/run.js';
+import { loadCheckpoint } from '../../train/checkpoint.js';
+import { MODEL_NAMES } from '../../models/registry.js';
+import { DATASET_NAMES } from '../../data/index.js';
+import { formatComparison, formatLayers, type RunReport } from '../../report/index.js';
+import { dispose } from '../../tensor/index.js';
+import { UserError } from '../user-error.js';
+import { addThreadsOption, float, int, oneOf } from '../options.js';
+
+/** Options shared by train and cat; commander leaves unset ones undefined so defaults can layer. */
+function addRunOptions(cmd: Command): Command {
+  return addThreadsOption(cmd)
+    .option('--data <dir>', 'dataset folder (default: the installed/embedded copy)')
+    .option('--epochs <n>', 'training epochs', int('--epochs', 1))
+    .option('--batch-size <n>', 'batch size', int('--batch-size', 1))
+    .option('--lr <x>', 'learning rate', float('--lr', 0))
+    .option('--momentum <x>', 'SGD momentum', float('--momentum', 0, 1))
+    .option('--weight-decay <x>', 'L2 weight decay', float('--weight-decay', 0))
+    .option('--no-nesterov', 'plain momentum instead of Nesterov')
+    .option('--optimizer <name>', 'sgd | adam | adamw', oneOf('--optimizer', ['sgd', 'adam', 'adamw'] as const))
+    .option('--schedule <name>', 'cosine | exponential | step | constant', oneOf('--schedule', ['cosine', 'exponential', 'step', 'constant'] as const))
+    .option('--gamma <x>', 'exponential: total decay over the run; step: factor per step', float('--gamma', 0))
+    .option('--step-size <n>', 'step schedule period in epochs', int('--step-size', 1))
+    .option('--warmup <n>', 'linear warm-up epochs', int('--warmup', 0))
+    .option('--seed <n>', 'seed for splits, order, augmentation and initialisation', int('--seed', 0))
+    .option('--random-crop <pad>', 'random crop with this zero padding (0: off)', int('--random-crop', 0, 16))
+    .option('--hflip', 'random horizontal flips')
+    .option('--pad-to <size>', 'zero-pad images to this square size', int('--pad-to', 0, 4096))
+    .option('--validation <fraction>', 'held-out share of the training split', float('--validation', 0, 1))
+    .option('--limit-train <n>', 'use at most n training images (stratified)', int('--limit-train', 1))
+    .option('--limit-test <n>', 'use at most n test images (stratified)', int('--limit-test', 1))
+    .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
+    .requiredOption('--out <dir>', 'run folder: checkpoints and report.json')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--json', 'print the report as JSON on stdout');
+}
+
+type Opts = Record<string, unknown>;
+const pick = (o: Opts, keys: Record<string, keyof RunConfig>): Partial<RunConfig> =>
+  Object.fromEntries(Object.entries(keys).filter(([k]) => o[k] !== undefined).map(([k, c]) => [c, o[k]])) as Partial<RunConfig>;
+
+const COMMON_KEYS: Record<string, keyof RunConfig> = {
+  data: 'data', epochs: 'epochs', batchSize: 'batchSize', lr: 'lr', momentum: 'momentum', weightDecay: 'weightDecay',
+  optimizer: 'optimizer', schedule: 'schedule', gamma: 'gamma', stepSize: 'stepSize', warmup: 'warmupEpochs', seed: 'seed',
+  randomCrop: 'randomCrop', hflip: 'hflip', padTo: 'padTo', validation: 'validation', limitTrain: 'limitTrain', limitTest: 'limitTest',
+};
+
+function finishRun(config: RunConfig, o: Opts): void {
+  const outDir = o.out as string;
+  if (o.resume) {
+    if (!existsSync(path.join(outDir, 'checkpoint.json'))) throw new UserError(`--resume: no checkpoint in ${outDir}`);
+    const ck = loadCheckpoint(outDir);
+    dispose([...ck.model.values(), ...ck.optimizer.values()]);
+    config = { ...ck.meta.config, epochs: config.epochs }; // the run's own config; only --epochs may extend it
+  } else if (existsSync(path.join(outDir, 'checkpoint.json'))) {
+    throw new UserError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  }
+  const report = runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
+  printReport(report, o, outDir);
+}
+
+function printReport(report: RunReport, o: Opts, dir: string): void {
+  if (o.json) { process.stdout.write(JSON.stringify(report, null, 1) + '\n'); return; }
+  if (report.layers.length) process.stdout.write(formatLayers(report) + '\n\n');
+  process.stdout.write(formatComparison([{ label: path.basename(dir), report }]) + '\n');
+  process.stdout.write(`report: ${path.join(dir, report.task === 'eval' ? 'eval-report.json' : 'report.json')}\n`);
+}
+
+export function registerTrainCommands(program: Command): void {
+  addRunOptions(program.command('train').description('train a full-precision model'))
+    .option('--model <name>', `model: ${MODEL_NAMES().join(', ')}`, TRAIN_DEFAULTS.model)
+    .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, TRAIN_DEFAULTS.dataset)
+    .option('--width <x>', 'width multiplier', float('--width', 0.01, 64))
+    .action((o: Opts) => {
+      const config: RunConfig = { ...TRAIN_DEFAULTS, model: o.model as string, dataset: o.dataset as string, ...pick(o, { ...COMMON_KEYS, width: 'widthMultiplier' }), nesterov: o.nesterov !== false };
+      finishRun(config, o);
+    });
+
+  addRunOptions(program.command('cat').description('fine-tune a trained model with compression-aware training'))
+    .requiredOption('--init <run>', 'full-precision run folder, checkpoint.json or .safetensors weights to start from')
+    .option('--act-bits <b>', 'activation bit width', int('--act-bits', 1, 16), CAT_DEFAULTS.actBits)
+    .option('--weight-bits <b>', 'weight bit width (32: float weights)', int('--weight-bits', 1, 32), CAT_DEFAULTS.weightBits)
+    .option('--lambda <x>', 'weight of the activation entropy term', float('--lambda', 0), 0)
+    .option('--lambda-w <x>', 'weight of the weight entropy term', float('--lambda-w', 0), 0)
+    .option('--method <name>', 'entropy | compression (L1/L2) | none', oneOf('--method', ['entropy', 'compression', 'none'] as const), 'entropy')
+    .option('--gradual <epochs>', 'quantize one more layer every this many epochs (0: all at once)', int('--gradual', 0), 0)
+    .option('--temperature <T>', 'soft-histogram temperature', float('--temperature', 0), 10)
+    .option('--no-quant-edges', 'keep the last activation unquantized (reference --noQuantEdges)')
+    .option('--clip-init <rule>', 'mean+3std | aciq-laplace | aciq-gauss', oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const), 'mean+3std')
+    .option('--range <mode>', 'quantization range: tensor (batch min/max) | clip | channel', oneOf('--range', ['tensor', 'clip', 'channel'] as const), 'tensor')
+    .option('--sample-stride <n>', 'entropy sample: every n-th spatial position', int('--sample-stride', 1), 16)
+    .option('--sample-images <n>', 'entropy sample: images per batch', int('--sample-images', 1), 1)
+    .action((o: Opts) => {
+      const init = o.init as string;
+      let base: RunConfig;
+      if (init.endsWith('.safetensors')) {
+        throw new UserError('--init with a bare .safetensors file needs --model/--dataset; use the run folder of `catkit train` instead');
+      } else {
+        const ck = loadCheckpoint(init);
+        dispose([...ck.model.values(), ...ck.optimizer.values()]);
+        base = ck.meta.config;
+        if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
+      }
+      const weightBits = o.weightBits as number;
+      const config: RunConfig = {
+        ...TRAIN_DEFAULTS, model: base.model, dataset: base.dataset, data: base.data, widthMultiplier: base.widthMultiplier, padTo: base.padTo,
+        randomCrop: base.randomCrop, hflip: base.hflip, validation: base.validation, seed: base.seed, batchSize: base.batchSize,
+        ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: o.nesterov === false ? false : CAT_DEFAULTS.nesterov ?? false,
+        task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
+        lambda: o.lambda as number, lambdaW: o.lambdaW as number, method: o.method as RunConfig['method'], gradual: o.gradual as number,
+        temperature: o.temperature as number, noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
+        range: o.range as RunConfig['range'], sampleStride: o.sampleStride as number, sampleImages: o.sampleImages as number,
+      };
+      finishRun(config, o);
+    });
+
+  addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
+    .requiredOption('--checkpoint <run>', 'run folder or its checkpoint.json')
+    .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
+    .option('--json', 'print the report as JSON on stdout')
+    .action((o: Opts) => {
+      const report = runEvaluation(o.checkpoint as string, { codedBatches: o.codedBatches as number | undefined });
+      const dir = (o.checkpoint as string).endsWith('.json') ? path.dirname(o.checkpoint as string) : (o.checkpoint as string);
+      printReport(report, o, dir);
+    });
+}

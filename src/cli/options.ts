@@ -1,0 +1,24 @@
+// Option parsers shared by commands: each rejects nonsense with a message naming the option.
+import { InvalidArgumentError, type Command } from 'commander';
+import { setNumThreads } from '../tensor/index.js';
+
+export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
+  const n = Number(v);
+  if (!/^-?\d+$/.test(v.trim()) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got '${v}'`);
+  return n;
+};
+export const float = (name: string, min = -Infinity, max = Infinity) => (v: string): number => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number${Number.isFinite(min) ? ` >= ${min}` : ''}${Number.isFinite(max) ? ` and <= ${max}` : ''}, got '${v}'`);
+  return n;
+};
+export const oneOf = <T extends string>(name: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got '${v}'`);
+  return v as T;
+};
+
+/** --threads, applied before any work. */
+export function addThreadsOption(cmd: Command): Command {
+  return cmd.option('--threads <n>', 'CPU threads for libtorch (default: all cores)', int('--threads', 1, 1024))
+    .hook('preAction', (c) => { const t = c.opts().threads as number | undefined; if (t) setNumThreads(t); });
+}

@@ -1,0 +1,114 @@
+// Evaluation in bits: every quantized activation tensor of the test set is entropy-coded for real
+// through the bandwidth ledger (adaptive per-batch tables as the reference measures, and static
+// per-layer tables fitted on the held-out calibration split), and so are the quantized weights.
+import { tidy } from '../tensor/index.js';
+import type { Module } from '../nn/index.js';
+import type { DataLoader } from '../data/index.js';
+import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type StaticTables } from '../ledger/index.js';
+import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
+import { convLayers, quantizationCodes, setCodeSink, toCodeArray, type ActQuant } from '../method/index.js';
+import { evaluateAccuracy, type Accuracy } from './evaluate.js';
+
+export interface LayerBits { name: string; numel: number; entropy: number; huffman: number; rans: number; zerorun: number; zeroFraction: number }
+
+export interface BandwidthReport {
+  accuracy: Accuracy;
+  /** Element-weighted over layers, adaptive per-batch tables (table bytes included). */
+  bitsPerValue: { entropy: number; huffman: number; rans: number; zerorun: number };
+  /** Same, with tables fitted once per layer on calibration data (not in the stream). */
+  staticBitsPerValue: { crossEntropy: number; huffman: number; rans: number; zerorun: number } | null;
+  layers: LayerBits[];
+  /** Batches of the test set whose activations were coded. */
+  codedBatches: number;
+  ledger: BandwidthLedger;
+}
+
+export interface BandwidthOptions {
+  /** Code the activations of at most this many test batches (accuracy always uses all). */
+  maxBatches?: number;
+  /** Calibration batches for the static tables. */
+  calibrationBatches?: number;
+}
+
+/** Runs `loader` through the model with every quantizer handing its codes to `sink`. */
+function collectCodes(model: Module, quantizers: readonly ActQuant[], loader: DataLoader, sink: (site: string, codes: SymbolArray, bits: number) => void,
+  codedBatches: number, evaluatedBatches = Infinity): Accuracy {
+  let batch = 0;
+  setCodeSink(quantizers, (site, codes, bits) => { if (batch < codedBatches) sink(site, codes, bits); });
+  try {
+    return evaluateAccuracy(model, loader, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches });
+  } finally { setCodeSink(quantizers, null); }
+}
+
+export function evaluateBandwidth(model: Module, quantizers: readonly ActQuant[], test: DataLoader, calibration: DataLoader, o: BandwidthOptions = {}): BandwidthReport {
+  // Static tables: one per layer, from the calibration split.
+  const calib = new Map<string, { bits: number; parts: SymbolArray[] }>();
+  collectCodes(model, quantizers, calibration, (site, codes, bits) => {
+    let e = calib.get(site);
+    if (!e) calib.set(site, (e = { bits, parts: [] }));
+    e.parts.push(codes);
+  }, o.calibrationBatches ?? 8, o.calibrationBatches ?? 8);
+  const tables = new Map<string, StaticTables>();
+  for (const [site, e] of calib) tables.set(site, fitStaticTables(e.parts, e.bits));
+
+  const acc = new LedgerAccumulator();
+  const zeros = new Map<string, { zero: number; n: number }>();
+  const maxBatches = o.maxBatches ?? Infinity;
+  const accuracy = collectCodes(model, quantizers, test, (site, codes, bits) => {
+    acc.add(site, bits, codes, tables.get(site));
+    const z = zeros.get(site) ?? { zero: 0, n: 0 };
+    for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;
+    z.n += codes.length;
+    zeros.set(site, z);
+  }, maxBatches);
+  const coded = Math.min(maxBatches, test.numBatches);
+  const ledger = acc.finish();
+  const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
+  const layers = ledger.layers.map((r) => ({
+    name: r.name, numel: r.elements, entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
+    zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
+  }));
+  const t = ledger.total;
+  return {
+    accuracy,
+    bitsPerValue: { entropy: t.entropyPerValue, huffman: per(t.adaptive.huffman), rans: per(t.adaptive.rans), zerorun: per(t.adaptive.zerorun) },
+    staticBitsPerValue: t.static
+      ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
+      : null,
+    layers, codedBatches: coded, ledger,
+  };
+}
+
+export interface WeightBits {
+  bits: number;
+  /** Element-weighted Shannon entropy of the b-bit weight codes over conv layers. */
+  entropy: number;
+  /** Bytes of the coded weights (tables included) for each coder, and raw b-bit bytes. */
+  huffmanBytes: number;
+  ransBytes: number;
+  rawBytes: number;
+  numel: number;
+  layers: { name: string; numel: number; entropy: number }[];
+}
+
+/** Entropy and real coded size of every conv's b-bit weight codes (per-tensor min/max grid). */
+export function weightBandwidth(model: Module, bits: number): WeightBits {
+  const acc = new LedgerAccumulator({ codecs: ['huffman', 'rans'] });
+  const layers: WeightBits['layers'] = [];
+  for (const [name, conv] of convLayers(model)) {
+    const codes = tidy(() => {
+      const w = conv.param('weight');
+      const q = quantizationCodes(w, bits, { min: w.min(), max: w.max() });
+      return q ? toCodeArray(q, bits) : new Uint8Array(w.size);
+    });
+    acc.add(name, bits, codes);
+    layers.push({ name, numel: codes.length, entropy: shannonEntropy(histogram(codes, 1 << bits)) });
+  }
+  const t = acc.finish().total;
+  return {
+    bits, entropy: t.entropyPerValue, numel: t.elements, rawBytes: (t.elements * bits) / 8,
+    huffmanBytes: ((t.adaptive.huffman?.bitsPerValue ?? NaN) * t.elements) / 8,
+    ransBytes: ((t.adaptive.rans?.bitsPerValue ?? NaN) * t.elements) / 8,
+    layers,
+  };
+}
