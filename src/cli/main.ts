@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerPredictCommand } from './commands/predict.js';
 
 export function buildProgram(): Command {
   const program = new Command('catkit')
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerTrainCommands(program);
   registerCodecCommands(program);
+  registerPredictCommand(program);
   return program;
 }
 

@@ -7,7 +7,7 @@ import {
 } from './huffman.js';
 import { fitRansTable, ransDecode, ransEncode, readRansTable, writeRansTable, type RansTable } from './rans.js';
 import {
-  readZeroRunTable, RUN_ALPHABET, writeZeroRunTable, zeroRunCounts, zeroRunDecode, zeroRunEncodeTokens,
+  readZeroRunTable, RUN_ALPHABET, writeZeroRunTable, zeroRunCounts, zeroRunDecode, zeroRunEncode, zeroRunEncodeTokens,
   zeroRunTableFromCounts, zeroRunTokens, type InnerCoder, type ZeroRunTable,
 } from './zerorun.js';
 
@@ -26,14 +26,12 @@ export interface CodecOptions {
 
 export interface Codec {
   readonly name: CodecName;
-  /** The data's own table (adaptive coding). `counts` is the data's histogram. */
-  fit(symbols: SymbolArray, counts: Uint32Array, alphabetSize: number, o: CodecOptions): EntropyTable;
   /** A table from calibration data that can code every symbol of the alphabet (add-one smoothing). */
   fitStatic(calibration: readonly SymbolArray[], alphabetSize: number, o: CodecOptions): EntropyTable;
   writeTable(t: EntropyTable): Uint8Array;
   readTable(src: Uint8Array, alphabetSize: number, start: number, end: number): { table: EntropyTable; bytes: number };
   encode(symbols: SymbolArray, t: EntropyTable, counts?: Uint32Array): Uint8Array;
-  /** fit + encode in one pass over the data (zero-run tokenizes once). */
+  /** Adaptive coding: fits the data's own table (`counts` is its histogram) and codes the data with it. */
   fitAndEncode(symbols: SymbolArray, counts: Uint32Array, alphabetSize: number, o: CodecOptions): { table: EntropyTable; payload: Uint8Array };
   decode(src: Uint8Array, count: number, t: EntropyTable, start: number, end: number): SymbolArray;
 }
@@ -52,7 +50,6 @@ function smoothedCounts(parts: readonly Uint32Array[], alphabetSize: number): Fl
 
 const huffman: Codec = {
   name: 'huffman',
-  fit: (_symbols, counts, _a, o) => fitHuffmanTable(counts, { maxLength: o.maxCodeLength }),
   fitStatic: (cal, a, o) => fitHuffmanTable(smoothedCounts(cal.map((x) => histogram(x, a)), a), {
     // Every symbol of the alphabet must fit under the limit.
     maxLength: Math.max(o.maxCodeLength ?? 12, 32 - Math.clz32(a - 1)),
@@ -60,23 +57,22 @@ const huffman: Codec = {
   writeTable: (t) => writeHuffmanTable(expect(t, 'huffman')),
   readTable: (src, a, start, end) => readHuffmanTable(src, a, start, end),
   encode: (symbols, t, counts) => huffmanEncode(symbols, expect(t, 'huffman'), counts),
-  fitAndEncode: (symbols, counts, a, o) => {
-    const table = huffman.fit(symbols, counts, a, o);
-    return { table, payload: huffman.encode(symbols, table, counts) };
+  fitAndEncode: (symbols, counts, _a, o) => {
+    const table = fitHuffmanTable(counts, { maxLength: o.maxCodeLength });
+    return { table, payload: huffmanEncode(symbols, table, counts) };
   },
   decode: (src, count, t, start, end) => huffmanDecode(src, count, expect(t, 'huffman'), start, end),
 };
 
 const rans: Codec = {
   name: 'rans',
-  fit: (_symbols, counts, _a, o) => fitRansTable(counts, { scaleBits: o.scaleBits }),
   fitStatic: (cal, a, o) => fitRansTable(smoothedCounts(cal.map((x) => histogram(x, a)), a), { scaleBits: o.scaleBits }),
   writeTable: (t) => writeRansTable(expect(t, 'rans')),
   readTable: (src, a, start, end) => readRansTable(src, a, start, end),
   encode: (symbols, t, counts) => ransEncode(symbols, expect(t, 'rans'), counts),
-  fitAndEncode: (symbols, counts, a, o) => {
-    const table = rans.fit(symbols, counts, a, o);
-    return { table, payload: rans.encode(symbols, table, counts) };
+  fitAndEncode: (symbols, counts, _a, o) => {
+    const table = fitRansTable(counts, { scaleBits: o.scaleBits });
+    return { table, payload: ransEncode(symbols, table, counts) };
   },
   decode: (src, count, t, start, end) => ransDecode(src, count, expect(t, 'rans'), start, end),
 };
@@ -87,10 +83,6 @@ function zeroRunOptions(o: CodecOptions) {
 
 const zerorun: Codec = {
   name: 'zerorun',
-  fit: (symbols, _counts, a, o) => {
-    const c = zeroRunCounts(zeroRunTokens(symbols, a), a);
-    return zeroRunTableFromCounts(c.runs, c.literals, a, zeroRunOptions(o));
-  },
   fitStatic: (cal, a, o) => {
     const parts = cal.map((x) => zeroRunCounts(zeroRunTokens(x, a), a));
     const lit = Math.max(1, a - 1);
@@ -99,10 +91,7 @@ const zerorun: Codec = {
   },
   writeTable: (t) => writeZeroRunTable(expect(t, 'zerorun')),
   readTable: (src, a, start, end) => readZeroRunTable(src, a, start, end),
-  encode: (symbols, t) => {
-    const z = expect(t, 'zerorun');
-    return zeroRunEncodeTokens(zeroRunTokens(symbols, z.alphabetSize), z);
-  },
+  encode: (symbols, t) => zeroRunEncode(symbols, expect(t, 'zerorun')),
   fitAndEncode: (symbols, _counts, a, o) => {
     const tokens = zeroRunTokens(symbols, a);
     const c = zeroRunCounts(tokens, a);

@@ -173,10 +173,11 @@ export function fitHuffmanTable(counts: ArrayLike<number>, options: HuffmanFitOp
   return huffmanTableFromLengths(lengths, present === 1 ? single : -1);
 }
 
-// Serialized form: u8 kind (0 empty, 1 one-symbol, 2 lengths); one-symbol: varint-free 16-bit symbol in the
-// bit stream; lengths: Exp-Golomb (n − 1) with n = last codable symbol + 1, then per symbol a delta code
-// against the previous length: '0' same, '10' +1, '110' −1, '111'+5 bits literal; a literal 0 is followed
-// by Exp-Golomb(extra zeros) so long absent ranges in 16-bit alphabets cost a few bits.
+// Serialized form, a byte-padded LSB-first bit stream: 2 bits kind (0 empty, 1 one-symbol, 2 lengths);
+// one-symbol: the symbol in 16 bits; lengths: Exp-Golomb(n − 1) with n = last codable symbol + 1, then per
+// symbol a delta code against the previous length: '0' same, '10' +1, '110' −1, '111' + 5-bit literal. A
+// literal 0 is followed by Exp-Golomb(further zeros), so long absent ranges of 16-bit alphabets cost a few
+// bits (a 5-bit geometric source's table is 3–7 bytes).
 const KIND_EMPTY = 0, KIND_SINGLE = 1, KIND_LENGTHS = 2;
 
 export function writeHuffmanTable(t: HuffmanTable): Uint8Array {

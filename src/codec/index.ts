@@ -23,7 +23,7 @@ export {
   CODECS, CODEC_NAMES, codecFor, type Codec, type CodecName, type CodecOptions, type EntropyTable,
 } from './codecs.js';
 export {
-  encodeContainer, encodeContainerParts, decodeContainer, readContainerHeader, rawWidth, isCodecError,
+  encodeContainer, encodeContainerParts, decodeContainer, readContainerHeader, rawWidth,
   MAGIC, FORMAT_VERSION, DEFAULT_MAX_ELEMENTS,
   type EncodeOptions, type DecodeOptions, type ContainerParts, type ContainerHeader, type ContainerMode,
 } from './container.js';

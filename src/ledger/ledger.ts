@@ -187,6 +187,7 @@ export class LedgerAccumulator {
   }
 
   finish(): BandwidthLedger {
+    const per = (x: number, n: number) => (n > 0 ? x / n : 0);
     const layers: LedgerRow[] = [];
     const totAdaptive = new Map<CodecName, CostSums>(), totStatic = new Map<CodecName, CostSums>();
     let elements = 0, rawBits = 0, entropyBits = 0, staticElements = 0, crossBits = 0;
@@ -203,7 +204,6 @@ export class LedgerAccumulator {
       return out;
     };
     for (const st of this.layers.values()) {
-      const per = (x: number, n: number) => (n > 0 ? x / n : 0);
       layers.push({
         name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, rawBits: st.elements * st.bits,
         entropyBits: st.entropyBits, entropyPerValue: per(st.entropyBits, st.elements),
@@ -217,7 +217,6 @@ export class LedgerAccumulator {
       fold(totAdaptive, st.adaptive);
       fold(totStatic, st.staticCosts);
     }
-    const per = (x: number, n: number) => (n > 0 ? x / n : 0);
     return {
       codecs: [...this.codecs],
       layers,

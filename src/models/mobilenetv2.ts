@@ -1,0 +1,153 @@
+// MobileNetV2 (Sandler et al. 2018) as torchvision 0.14 builds it, so its state dict loads by name:
+// `features.0` is the stem conv-BN-ReLU6, `features.1 … features.17` the inverted residual blocks
+// (`features.N.conv.M.K`), `features.18` the 1×1 conv to 1280 channels, `classifier.1` the Linear.
+// Each ReLU6 is its own module (CAT quantizes each site: 35 at width 1). The projection conv + BN
+// of every block is linear (no activation, paper.md §2.1), so it stays unquantized.
+import { F, type Tensor } from '../tensor/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU6, Sequential, init } from '../nn/index.js';
+
+/** Rows [t, c, n, s]: expansion factor, output channels, repeats, stride of the first repeat. */
+export type InvertedResidualSetting = readonly (readonly number[])[];
+
+/** torchvision's (and the paper's Table 2) block table. */
+export const MOBILENET_V2_SETTING: InvertedResidualSetting = Object.freeze([
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
+].map((r) => Object.freeze(r)));
+
+/**
+ * torchvision's `_make_divisible` (from the TF slim reference): round `v` to the nearest multiple of
+ * `divisor` (at least `minValue`), but never more than 10 % below `v`.
+ */
+export function makeDivisible(v: number, divisor: number, minValue = divisor): number {
+  let out = Math.max(minValue, Math.floor(Math.trunc(v + divisor / 2) / divisor) * divisor);
+  if (out < 0.9 * v) out += divisor;
+  return out;
+}
+
+/** Python's round(): halves go to the even neighbour (torchvision's `int(round(inp * t))`). */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** torchvision's Conv2dNormActivation with ReLU6: children 0 (conv), 1 (BN), 2 (ReLU6). */
+export class ConvBNReLU6 extends Sequential {
+  constructor(inC: number, outC: number, kernel: number, o: { stride?: number; groups?: number } = {}) {
+    super(
+      new Conv2d(inC, outC, kernel, { stride: o.stride ?? 1, padding: (kernel - 1) >> 1, groups: o.groups ?? 1, bias: false }),
+      new BatchNorm2d(outC),
+      new ReLU6(),
+    );
+  }
+}
+
+export class InvertedResidual extends Module {
+  readonly useResConnect: boolean;
+  readonly conv: Sequential;
+
+  constructor(inC: number, outC: number, stride: number, expandRatio: number) {
+    super();
+    if (stride !== 1 && stride !== 2) throw new RangeError(`InvertedResidual: stride must be 1 or 2, got ${stride}`);
+    const hidden = roundHalfEven(inC * expandRatio);
+    this.useResConnect = stride === 1 && inC === outC;
+    const layers = new Sequential();
+    if (expandRatio !== 1) layers.add(new ConvBNReLU6(inC, hidden, 1)); // pointwise expansion
+    layers.add(new ConvBNReLU6(hidden, hidden, 3, { stride, groups: hidden })); // depthwise
+    layers.add(new Conv2d(hidden, outC, 1, { bias: false })); // linear bottleneck: no activation after it
+    layers.add(new BatchNorm2d(outC));
+    this.conv = this.add('conv', layers);
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.conv.forward(x);
+    return this.useResConnect ? x.add(y) : y;
+  }
+}
+
+export interface MobileNetV2Options {
+  /** Output classes (default 1000). */
+  numClasses?: number;
+  /** Scales every channel count (then rounded by makeDivisible); the last conv never goes below 1280. */
+  widthMultiplier?: number;
+  /** Block table [t, c, n, s] (default MOBILENET_V2_SETTING). */
+  invertedResidualSetting?: InvertedResidualSetting;
+  /** Channel counts are rounded to multiples of this (1 turns rounding off). */
+  roundNearest?: number;
+  /** Dropout before the classifier (default 0.2). */
+  dropout?: number;
+  /** Input image channels (default 3; torchvision fixes 3). */
+  inChannels?: number;
+}
+
+/** Checks the table row by row, so a bad entry is reported with its position and value. */
+function checkSetting(setting: InvertedResidualSetting): void {
+  if (!Array.isArray(setting) || setting.length === 0) {
+    throw new RangeError(`MobileNetV2: invertedResidualSetting must be a non-empty list of [t, c, n, s] rows, got ${JSON.stringify(setting)}`);
+  }
+  setting.forEach((row, i) => {
+    const where = `MobileNetV2: invertedResidualSetting[${i}]`;
+    if (!Array.isArray(row) || row.length !== 4) throw new RangeError(`${where} must be [t, c, n, s], got ${JSON.stringify(row)}`);
+    const [t, c, n, s] = row as number[];
+    if (typeof t !== 'number' || !(t > 0) || !Number.isFinite(t)) throw new RangeError(`${where}: expansion t must be a positive number, got ${JSON.stringify(t)}`);
+    if (!Number.isInteger(c) || c! < 1) throw new RangeError(`${where}: channels c must be a positive integer, got ${JSON.stringify(c)}`);
+    if (!Number.isInteger(n) || n! < 1) throw new RangeError(`${where}: repeats n must be a positive integer, got ${JSON.stringify(n)}`);
+    if (s !== 1 && s !== 2) throw new RangeError(`${where}: stride s must be 1 or 2, got ${JSON.stringify(s)}`);
+  });
+}
+
+export class MobileNetV2 extends Module {
+  readonly config: Required<Omit<MobileNetV2Options, 'invertedResidualSetting'>> & { invertedResidualSetting: InvertedResidualSetting };
+  readonly lastChannel: number;
+
+  constructor(o: MobileNetV2Options = {}) {
+    super();
+    const width = o.widthMultiplier ?? 1;
+    if (!(width > 0) || !Number.isFinite(width)) throw new RangeError(`MobileNetV2: widthMultiplier must be a positive number, got ${width}`);
+    const roundNearest = o.roundNearest ?? 8;
+    if (!Number.isInteger(roundNearest) || roundNearest < 1) throw new RangeError(`MobileNetV2: roundNearest must be a positive integer, got ${roundNearest}`);
+    const setting = o.invertedResidualSetting ?? MOBILENET_V2_SETTING;
+    checkSetting(setting);
+    for (const [what, v] of [['numClasses', o.numClasses ?? 1000], ['inChannels', o.inChannels ?? 3]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`MobileNetV2: ${what} must be a positive integer, got ${v}`);
+    }
+    this.config = {
+      numClasses: o.numClasses ?? 1000, widthMultiplier: width, roundNearest, dropout: o.dropout ?? 0.2, inChannels: o.inChannels ?? 3,
+      invertedResidualSetting: setting.map((r) => [...r]),
+    };
+
+    let inC = makeDivisible(32 * width, roundNearest);
+    this.lastChannel = makeDivisible(1280 * Math.max(1, width), roundNearest);
+    const features = new Sequential(new ConvBNReLU6(this.config.inChannels, inC, 3, { stride: 2 }));
+    for (const [t, c, n, s] of setting as number[][]) {
+      const outC = makeDivisible(c! * width, roundNearest);
+      for (let i = 0; i < n!; i++) {
+        features.add(new InvertedResidual(inC, outC, i === 0 ? s! : 1, t!));
+        inC = outC;
+      }
+    }
+    features.add(new ConvBNReLU6(inC, this.lastChannel, 1));
+    this.add('features', features);
+    this.add('classifier', new Sequential(new Dropout(this.config.dropout), new Linear(this.lastChannel, this.config.numClasses)));
+
+    // torchvision's init: Kaiming-normal (fan_out) convs, BN γ=1 β=0, Linear N(0, 0.01) with zero bias.
+    for (const m of this.modules()) {
+      if (m instanceof Conv2d) { init.kaimingNormal_(m.weight, { mode: 'fan_out' }); if (m.bias) init.zeros_(m.bias); }
+      else if (m instanceof BatchNorm2d) { init.ones_(m.param('weight')); init.zeros_(m.param('bias')); }
+      else if (m instanceof Linear) { init.normal_(m.weight, 0, 0.01); if (m.bias) init.zeros_(m.bias); }
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = this.child('features').forward(x);
+    // torchvision pools functionally (no module), so no extra name enters the tree.
+    return this.child('classifier').forward(F.adaptiveAvgPool2d(y, 1).flatten(1));
+  }
+}
+
+export const mobilenetV2 = (o: MobileNetV2Options = {}): MobileNetV2 => new MobileNetV2(o);
