@@ -3,7 +3,10 @@
 // process (sequentially, never concurrently), same thread count, channels-last on both sides.
 // Prints a table and, as the last line, a JSON object with the train-step ratio catkit/PyTorch.
 //
-//   npm run bench:engine -- [--threads N] [--steps N] [--warmup N] [--batch N]
+//   npm run bench:engine -- [--threads N] [--steps N] [--warmup N] [--batch N] [--rounds N]
+//
+// --rounds N alternates catkit and PyTorch N times (still one at a time) and reports the median of
+// the per-round medians, so load from other processes on a shared machine hits both sides alike.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -13,13 +16,13 @@ import { F, getNumThreads, libtorchVersion, manualSeed, noGrad, randint, randn, 
 import { resnet20 } from '../src/models/resnet-cifar.js';
 import { SGD } from '../src/optim/index.js';
 
-interface Args { threads: number; steps: number; warmup: number; batch: number }
+interface Args { threads: number; steps: number; warmup: number; batch: number; rounds: number }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: os.availableParallelism(), steps: 20, warmup: 3, batch: 64 };
+  const a: Args = { threads: os.availableParallelism(), steps: 20, warmup: 3, batch: 64, rounds: 1 };
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--(threads|steps|warmup|batch)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`engine bench: unknown argument '${argv[i]}' (use --threads N --steps N --warmup N --batch N)`);
+    const m = /^--(threads|steps|warmup|batch|rounds)(?:=(.*))?$/.exec(argv[i]!);
+    if (!m) throw new Error(`engine bench: unknown argument '${argv[i]}' (use --threads N --steps N --warmup N --batch N --rounds N)`);
     const v = Number(m[2] ?? argv[++i]);
     if (!Number.isInteger(v) || v < (m[1] === 'warmup' ? 0 : 1)) throw new Error(`engine bench: --${m[1]} needs a positive integer`);
     a[m[1] as keyof Args] = v;
@@ -113,8 +116,23 @@ const load = os.loadavg()[0]!;
 console.log(`ResNet-20 (CIFAR), batch ${args.batch}, channels-last, SGD momentum 0.9, ${args.threads} thread(s), ` +
   `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; load avg ${load.toFixed(2)} on ${os.availableParallelism()} cores` +
   (load > os.availableParallelism() * 0.5 ? ' (machine is busy: timings are noisy)' : ''));
-const ck = runCatkit(args);
-const pt = runPytorch(args);
+const ckRounds: Result[] = [];
+const ptRounds: Result[] = [];
+for (let r = 0; r < args.rounds; r++) {
+  ckRounds.push(runCatkit(args));
+  ptRounds.push(runPytorch(args));
+  if (args.rounds > 1) {
+    const [c, p] = [ckRounds[r]!, ptRounds[r]!];
+    console.log(`round ${r + 1}/${args.rounds}: train ${c.train_ms.toFixed(1)} / ${p.train_ms.toFixed(1)} ms, forward ${c.forward_ms.toFixed(1)} / ${p.forward_ms.toFixed(1)} ms (catkit / PyTorch), load avg ${os.loadavg()[0]!.toFixed(2)}`);
+  }
+}
+const combine = (rs: Result[]): Result => ({
+  train_ms: median(rs.map((r) => r.train_ms)), train_cpu_ms: median(rs.map((r) => r.train_cpu_ms)),
+  forward_ms: median(rs.map((r) => r.forward_ms)), rss_mb: Math.max(...rs.map((r) => r.rss_mb)),
+  threads: rs[0]!.threads, params: rs[0]!.params,
+});
+const ck = combine(ckRounds);
+const pt = combine(ptRounds);
 if (ck.params !== pt.params) console.log(`WARNING: parameter counts differ: catkit ${ck.params}, PyTorch ${pt.params}`);
 if (ck.threads !== pt.threads) console.log(`WARNING: thread counts differ: catkit ${ck.threads}, PyTorch ${pt.threads}`);
 const f = (v: number, d = 1): string => v.toFixed(d);

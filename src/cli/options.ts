@@ -1,6 +1,5 @@
 // Option parsers shared by commands: each rejects nonsense with a message naming the option.
 import { InvalidArgumentError, type Command } from 'commander';
-import { setNumThreads } from '../tensor/index.js';
 
 export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
   const n = Number(v);
@@ -20,5 +19,6 @@ export const oneOf = <T extends string>(name: string, values: readonly T[]) => (
 /** --threads, applied before any work. */
 export function addThreadsOption(cmd: Command): Command {
   return cmd.option('--threads <n>', 'CPU threads for libtorch (default: all cores)', int('--threads', 1, 1024))
-    .hook('preAction', (c) => { const t = c.opts().threads as number | undefined; if (t) setNumThreads(t); });
+    // The engine reads CATKIT_THREADS when it loads, which commands do lazily after parsing.
+    .hook('preAction', (c) => { const t = c.opts().threads as number | undefined; if (t) process.env.CATKIT_THREADS = String(t); });
 }

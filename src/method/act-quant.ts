@@ -3,7 +3,7 @@
 // for the loss. Replaces a ReLU/ReLU6 module one-for-one, so float checkpoints still load.
 import { Tensor, full, noGrad, tidy } from '../tensor/index.js';
 import { Module } from '../nn/index.js';
-import { checkBits, clipToLearned, fakeQuantize, fakeQuantizePerChannel } from './quantize.js';
+import { checkBits, fakeQuantize, fakeQuantizePerChannel } from './quantize.js';
 import { softEntropy, l1l2Ratio, type ActivationSampling } from './soft-entropy.js';
 
 export type ActivationKind = 'relu' | 'relu6';
@@ -75,7 +75,7 @@ export class ActQuant extends Module {
     let y = this.kind === 'relu6' ? x.relu6() : x.relu();
     if (this.passThrough) return y;
     if (this.calibrating) { this.#updateStats(y); return y; }
-    if (this.clip) y = clipToLearned(y, this.clip);
+    if (this.clip) y = y.clamp(null, this.clip.abs()); // = clipToLearned on post-ReLU values, one op fewer
     if (!this.quantizing) { this.lastRegularizer = null; return y; }
 
     if (this.training && this.regularizer !== 'none') {
@@ -92,11 +92,12 @@ export class ActQuant extends Module {
   }
 
   #quantize(y: Tensor): { value: Tensor; codes: Tensor | null } {
+    const codes = this.codeSink !== null;
     if (this.range === 'channel' && y.rank >= 2) return fakeQuantizePerChannel(y, this.bits);
-    if (this.range === 'clip') return fakeQuantize(y, this.bits, { min: 0, max: this.clip!.abs() });
+    if (this.range === 'clip') return fakeQuantize(y, this.bits, { min: 0, max: this.clip!.abs().item() }, { codes });
     return tidy(() => {
-      const lo = y.min(), hi = y.max();
-      return fakeQuantize(y, this.bits, { min: lo, max: hi });
+      const [lo, hi] = y.aminmax();
+      return fakeQuantize(y, this.bits, { min: lo!.item(), max: hi!.item() }, { codes });
     });
   }
 

@@ -1,5 +1,6 @@
 // Fake quantization with straight-through gradients, as in CAT's ReLUProj / Conv2d2.
 import { Tensor, tidy } from '../tensor/index.js';
+import { call1 } from '../tensor/tensor.js';
 
 export function checkBits(bits: number, what: string): void {
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) {
@@ -13,11 +14,12 @@ export function straightThrough(x: Tensor, q: Tensor): Tensor {
 }
 
 /**
- * PACT-style clipping to [0, |c|] written as relu(x) - relu(x - |c|), the reference's form:
- * gradient 1 w.r.t. x inside (0, |c|), and sign(c) w.r.t. c where x > |c|.
+ * PACT-style clipping to [0, |c|] of a non-negative (post-ReLU) x: min(x, |c|). Same values and
+ * gradients as the reference's relu(x) - relu(x - |c|) on such inputs — 1 w.r.t. x below the clip,
+ * sign(c) w.r.t. c where x > |c| — in one fused op.
  */
 export function clipToLearned(x: Tensor, clip: Tensor): Tensor {
-  return tidy(() => x.relu().sub(x.sub(clip.abs()).relu()));
+  return tidy(() => x.relu().clamp(null, clip.abs()));
 }
 
 export interface QuantRange { min: Tensor | number; max: Tensor | number }
@@ -40,17 +42,25 @@ export function quantizationCodes(y: Tensor, bits: number, range: QuantRange): T
 
 /**
  * Uniform asymmetric fake quantization over [min, max] (per tensor) with a straight-through
- * rounding gradient. Returns the dequantized tensor and the integer codes (as float values).
+ * rounding gradient. Returns the dequantized tensor and, when asked, the integer codes.
  */
-export function fakeQuantize(y: Tensor, bits: number, range: QuantRange): { value: Tensor; codes: Tensor | null } {
+export function fakeQuantize(y: Tensor, bits: number, range: QuantRange, o: { codes?: boolean } = { codes: true }): { value: Tensor; codes: Tensor | null } {
+  checkBits(bits, 'quantize');
   return tidy(() => {
-    const codes = quantizationCodes(y, bits, range);
-    if (codes === null) return { value: y.mul(1), codes: null };
     const lo = typeof range.min === 'number' ? range.min : range.min.item();
     const hi = typeof range.max === 'number' ? range.max : range.max.item();
-    const step = (hi - lo) / ((1 << bits) - 1);
+    if (!(hi > lo)) return { value: y.mul(1), codes: null };
+    const levels = (1 << bits) - 1;
+    const step = (hi - lo) / levels;
+    if (lo === 0) {
+      // Post-ReLU ranges start at 0: libtorch's fused fake-quantize op gives exactly
+      // round(y / step) · step with an identity gradient inside the range, in one pass.
+      const value = call1('fake_quantize_per_tensor_affine', '', [y.handle, step, 0, 0, levels]);
+      return { value, codes: o.codes ? quantizationCodes(y, bits, range) : null };
+    }
+    const codes = quantizationCodes(y, bits, range)!;
     const dequant = codes.mul(step).add(lo);
-    return { value: straightThrough(y, dequant), codes };
+    return { value: straightThrough(y, dequant), codes: o.codes ? codes : null };
   });
 }
 

@@ -62,7 +62,8 @@ export function loadTorchStateDict(model: Module, sd: ReadonlyMap<string, Tensor
       }
     }
     const input = cast.size ? new Map([...sd].map(([k, v]) => [k, cast.get(k) ?? v])) : sd;
-    const { missing } = model.loadStateDict(input, { allowMissing: MAY_BE_MISSING, source });
+    model.loadStateDict(input, { allowMissing: MAY_BE_MISSING, source });
+    const missing = [...targets.keys()].filter((k) => !sd.has(k)); // only allowed ones get here: the load is strict
     const params = model.namedParameters().filter(([k]) => sd.has(k));
     const loaded = [...targets.keys()].filter((k) => sd.has(k)).length;
     return {

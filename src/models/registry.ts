@@ -56,7 +56,5 @@ export function buildModel(name: string, spec: ModelSpec): Module {
   return entry(name).build(spec);
 }
 
-export const modelDescription = (name: string): string => entry(name).description;
-
 /** Where a model's input channels and class count can be read off a state dict (see import.ts). */
 export const modelIO = (name: string): { stem: string; head: string } => ({ ...entry(name).io });

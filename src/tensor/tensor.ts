@@ -174,6 +174,8 @@ export class Tensor {
   /** Largest along a dim, with its index. */
   maxDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } { return pairResult(aten('max', 'dim').call([this.handle, dim, keepdim])); }
   minDim(dim: number, keepdim = false): { values: Tensor; indices: Tensor } { return pairResult(aten('min', 'dim').call([this.handle, dim, keepdim])); }
+  /** [min, max] over all elements in one pass. */
+  aminmax(): [Tensor, Tensor] { const [lo, hi] = listResult(aten('aminmax').call([this.handle])); return [lo!, hi!]; }
   /** Max / min over dims (no indices; gradient spread evenly over ties). */
   amax(dim: Dims, keepdim = false): Tensor { return call1('amax', '', [this.handle, dimsArg(dim), keepdim]); }
   amin(dim: Dims, keepdim = false): Tensor { return call1('amin', '', [this.handle, dimsArg(dim), keepdim]); }

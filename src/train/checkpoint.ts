@@ -1,7 +1,8 @@
 // Checkpoints: tensors in one safetensors file, everything else in a JSON file that names it.
 // Both are written atomically (temp file, fsync, rename) and the JSON last, so a crash at any
 // point leaves the previous checkpoint readable.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { dispose, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/index.js';
@@ -25,18 +26,6 @@ export interface CheckpointMeta {
 }
 
 export const CHECKPOINT_JSON = 'checkpoint.json';
-
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
-  } finally { closeSync(fd); }
-  renameSync(tmp, file);
-}
 
 export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensorsFile' | 'optimizer'>,
   model: Map<string, Tensor>, optimizer: OptimizerStateDict | null): void {

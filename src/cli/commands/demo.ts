@@ -4,8 +4,7 @@ import path from 'node:path';
 import { rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../train/config.js';
-import { runTraining } from '../../train/run.js';
-import { formatComparison, formatLayers, type RunReport } from '../../report/index.js';
+import type { RunReport } from '../../report/index.js';
 import { addThreadsOption, float, int } from '../options.js';
 
 export function registerDemoCommand(program: Command): void {
@@ -15,7 +14,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 4)
     .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 0.3)
     .option('--act-bits <b>', 'activation bits', int('--act-bits', 1, 16), 4)
-    .action((o: { out: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
+    .action(async (o: { out: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
+      const { runTraining } = await import('../../train/run.js');
+      const { formatComparison, formatLayers } = await import('../../report/index.js');
       const t0 = performance.now();
       rmSync(o.out, { recursive: true, force: true });
       const fpDir = path.join(o.out, 'fp32');

@@ -3,12 +3,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../train/config.js';
-import { runTraining, runEvaluation } from '../../train/run.js';
-import { loadCheckpoint } from '../../train/checkpoint.js';
-import { MODEL_NAMES } from '../../models/registry.js';
-import { DATASET_NAMES } from '../../data/index.js';
-import { formatComparison, formatLayers, type RunReport } from '../../report/index.js';
-import { dispose } from '../../tensor/index.js';
+import type { RunReport } from '../../report/index.js';
+import { DATASET_NAMES } from '../../data/registry.js';
 import { UserError } from '../user-error.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
 
@@ -50,21 +46,38 @@ const COMMON_KEYS: Record<string, keyof RunConfig> = {
   randomCrop: 'randomCrop', hflip: 'hflip', padTo: 'padTo', validation: 'validation', limitTrain: 'limitTrain', limitTest: 'limitTest',
 };
 
-function finishRun(config: RunConfig, o: Opts): void {
+// The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
+// `--help` work without it.
+const engine = async () => {
+  const [run, checkpoint, report, tensor] = await Promise.all([
+    import('../../train/run.js'), import('../../train/checkpoint.js'), import('../../report/index.js'), import('../../tensor/index.js'),
+  ]);
+  return { ...run, ...checkpoint, ...report, dispose: tensor.dispose };
+};
+
+/** The config saved in a run folder (tensors released immediately). */
+async function savedConfig(dir: string): Promise<RunConfig> {
+  const { loadCheckpoint, dispose } = await engine();
+  const ck = loadCheckpoint(dir);
+  dispose([...ck.model.values(), ...ck.optimizer.values()]);
+  return ck.meta.config;
+}
+
+async function finishRun(config: RunConfig, o: Opts): Promise<void> {
   const outDir = o.out as string;
   if (o.resume) {
     if (!existsSync(path.join(outDir, 'checkpoint.json'))) throw new UserError(`--resume: no checkpoint in ${outDir}`);
-    const ck = loadCheckpoint(outDir);
-    dispose([...ck.model.values(), ...ck.optimizer.values()]);
-    config = { ...ck.meta.config, epochs: config.epochs }; // the run's own config; only --epochs may extend it
+    config = { ...(await savedConfig(outDir)), epochs: config.epochs }; // the run's own config; only --epochs may extend it
   } else if (existsSync(path.join(outDir, 'checkpoint.json'))) {
     throw new UserError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
+  const { runTraining } = await engine();
   const report = runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
-  printReport(report, o, outDir);
+  await printReport(report, o, outDir);
 }
 
-function printReport(report: RunReport, o: Opts, dir: string): void {
+async function printReport(report: RunReport, o: Opts, dir: string): Promise<void> {
+  const { formatComparison, formatLayers } = await engine();
   if (o.json) { process.stdout.write(JSON.stringify(report, null, 1) + '\n'); return; }
   if (report.layers.length) process.stdout.write(formatLayers(report) + '\n\n');
   process.stdout.write(formatComparison([{ label: path.basename(dir), report }]) + '\n');
@@ -73,12 +86,12 @@ function printReport(report: RunReport, o: Opts, dir: string): void {
 
 export function registerTrainCommands(program: Command): void {
   addRunOptions(program.command('train').description('train a full-precision model'))
-    .option('--model <name>', `model: ${MODEL_NAMES().join(', ')}`, TRAIN_DEFAULTS.model)
+    .option('--model <name>', 'model name (list them with `catkit models`)', TRAIN_DEFAULTS.model)
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, TRAIN_DEFAULTS.dataset)
     .option('--width <x>', 'width multiplier', float('--width', 0.01, 64))
-    .action((o: Opts) => {
+    .action(async (o: Opts) => {
       const config: RunConfig = { ...TRAIN_DEFAULTS, model: o.model as string, dataset: o.dataset as string, ...pick(o, { ...COMMON_KEYS, width: 'widthMultiplier' }), nesterov: o.nesterov !== false };
-      finishRun(config, o);
+      await finishRun(config, o);
     });
 
   addRunOptions(program.command('cat').description('fine-tune a trained model with compression-aware training'))
@@ -95,17 +108,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--range <mode>', 'quantization range: tensor (batch min/max) | clip | channel', oneOf('--range', ['tensor', 'clip', 'channel'] as const), 'tensor')
     .option('--sample-stride <n>', 'entropy sample: every n-th spatial position', int('--sample-stride', 1), 16)
     .option('--sample-images <n>', 'entropy sample: images per batch', int('--sample-images', 1), 1)
-    .action((o: Opts) => {
+    .action(async (o: Opts) => {
       const init = o.init as string;
-      let base: RunConfig;
       if (init.endsWith('.safetensors')) {
-        throw new UserError('--init with a bare .safetensors file needs --model/--dataset; use the run folder of `catkit train` instead');
-      } else {
-        const ck = loadCheckpoint(init);
-        dispose([...ck.model.values(), ...ck.optimizer.values()]);
-        base = ck.meta.config;
-        if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
+        throw new UserError('--init takes a run folder (from `catkit train` or `catkit import`), not a bare .safetensors file');
       }
+      const base = await savedConfig(init);
+      if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
       const weightBits = o.weightBits as number;
       const config: RunConfig = {
         ...TRAIN_DEFAULTS, model: base.model, dataset: base.dataset, data: base.data, widthMultiplier: base.widthMultiplier, padTo: base.padTo,
@@ -116,16 +125,22 @@ export function registerTrainCommands(program: Command): void {
         temperature: o.temperature as number, noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
         range: o.range as RunConfig['range'], sampleStride: o.sampleStride as number, sampleImages: o.sampleImages as number,
       };
-      finishRun(config, o);
+      await finishRun(config, o);
     });
 
   addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
     .requiredOption('--checkpoint <run>', 'run folder or its checkpoint.json')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--json', 'print the report as JSON on stdout')
-    .action((o: Opts) => {
+    .action(async (o: Opts) => {
+      const { runEvaluation } = await engine();
       const report = runEvaluation(o.checkpoint as string, { codedBatches: o.codedBatches as number | undefined });
       const dir = (o.checkpoint as string).endsWith('.json') ? path.dirname(o.checkpoint as string) : (o.checkpoint as string);
-      printReport(report, o, dir);
+      await printReport(report, o, dir);
     });
+
+  program.command('models').description('list the model names --model accepts').action(async () => {
+    const { MODEL_NAMES } = await import('../../models/registry.js');
+    process.stdout.write(MODEL_NAMES().join('\n') + '\n');
+  });
 }

@@ -1,0 +1,86 @@
+// Implementation of `catkit predict` (one eval-mode forward pass of imported weights on a saved tensor) and
+// `catkit import --from torch` (PyTorch/torchvision weights → a catkit run folder that
+// `catkit cat --init` and `catkit eval` accept). Both build the model from the weights' shapes.
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { dispose, noGrad, tidy, isFloating, type Tensor } from '../../tensor/index.js';
+import { loadSafetensors, saveSafetensors } from '../../nn/index.js';
+import { formatImport, importTorchModel } from '../../models/import.js';
+import { saveCheckpoint, CHECKPOINT_JSON } from '../../train/checkpoint.js';
+import { TRAIN_DEFAULTS, type RunConfig } from '../../train/config.js';
+import { DATASET_NAMES } from '../../data/registry.js';
+import { UserError } from '../user-error.js';
+
+export interface ModelOpts { model: string; weights: string; numClasses?: number; width?: number }
+
+function requireFile(file: string, flag: string): void {
+  if (!existsSync(file)) throw new UserError(`${flag} ${file}: no such file`);
+}
+
+function importFor(o: ModelOpts): ReturnType<typeof importTorchModel> {
+  requireFile(o.weights, '--weights');
+  return importTorchModel(o.model, o.weights, { numClasses: o.numClasses, widthMultiplier: o.width });
+}
+
+/** Reads the tensor named `input` as float32 [N, C, H, W]. The caller disposes it. */
+function readInput(file: string): Tensor {
+  requireFile(file, '--input');
+  const { tensors } = loadSafetensors(file);
+  const x = tensors.get('input');
+  const names = [...tensors.keys()];
+  tensors.delete('input');
+  dispose([...tensors.values()]);
+  if (!x) throw new UserError(`--input ${file} has no tensor named 'input' (it holds: ${names.join(', ') || 'nothing'})`);
+  if (!isFloating(x.dtype) || x.rank !== 4) {
+    const msg = `--input ${file}: tensor 'input' must be floating point [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`;
+    x.dispose();
+    throw new UserError(msg);
+  }
+  if (x.dtype === 'float32') return x;
+  const y = x.to('float32'); // the model's dtype; float16/float64 inputs are converted, not refused
+  x.dispose();
+  return y;
+}
+
+export function predictAction(o: ModelOpts & { input: string; output: string }): string {
+  const { model, spec, result } = importFor(o);
+  try {
+    const x = readInput(o.input);
+    try {
+      if (x.shape[1] !== spec.inChannels) {
+        throw new UserError(`--input ${o.input}: tensor 'input' has ${x.shape[1]} channels, the weights expect ${spec.inChannels}`);
+      }
+      model.eval();
+      noGrad(() => tidy(() => {
+        saveSafetensors(o.output, new Map([['output', model.forward(x)]]), { model: o.model, weights: path.basename(o.weights) });
+      }));
+      return `${formatImport(result)}\npredict: ${o.model} on input [${x.shape.join(', ')}] → 'output' in ${o.output}`;
+    } finally {
+      x.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+export function importAction(o: ModelOpts & { out: string; dataset: string; data?: string }): string {
+  if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new UserError(`${o.out} already holds a run; choose another --out`);
+  const { model, spec, result } = importFor(o);
+  try {
+    mkdirSync(o.out, { recursive: true });
+    // A float run that trained 0 epochs here: `cat --init` rebuilds the model from model/dataset/width,
+    // so the dataset must be one catkit loads, with spec.inChannels channels and spec.numClasses classes.
+    const config: RunConfig = { ...TRAIN_DEFAULTS, task: 'train', model: o.model, dataset: o.dataset, widthMultiplier: spec.widthMultiplier ?? 1 };
+    if (o.data !== undefined) config.data = o.data;
+    tidy(() => saveCheckpoint(o.out, {
+      epoch: 0, config, schedule: null, history: [],
+      extra: { importedFrom: path.resolve(o.weights), importedFormat: 'torch', inChannels: spec.inChannels, numClasses: spec.numClasses },
+    }, model.stateDict(), null));
+    const note = (DATASET_NAMES as readonly string[]).includes(o.dataset) ? ''
+      : `\nnote: '${o.dataset}' is not a dataset catkit loads (${DATASET_NAMES.join(', ')}); \`catkit cat --init ${o.out}\` needs one`;
+    return `${formatImport(result)}\nimport: ${o.model} (${spec.inChannels} → ${spec.numClasses} classes) → ${path.join(o.out, CHECKPOINT_JSON)}${note}`;
+  } finally {
+    model.dispose();
+  }
+}
+
