@@ -7,7 +7,7 @@ import path from 'node:path';
 import { dispose, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/index.js';
 import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
-import type { RunConfig } from './config.js';
+import { TRAIN_DEFAULTS, type RunConfig } from './config.js';
 
 export interface EpochRecord { epoch: number; [metric: string]: number }
 
@@ -57,6 +57,8 @@ export function loadCheckpoint(dirOrFile: string): { meta: CheckpointMeta; model
   if (meta?.format !== 'catkit-checkpoint' || meta.version !== 1 || typeof meta.tensorsFile !== 'string' || !meta.config) {
     throw new CheckpointError(`${jsonFile} is not a catkit checkpoint (format/version/tensorsFile/config missing)`);
   }
+  // Options added after a run was saved take their defaults.
+  meta.config = { ...TRAIN_DEFAULTS, ...meta.config };
   const dir = path.dirname(jsonFile);
   const { tensors } = loadSafetensors(path.join(dir, path.basename(meta.tensorsFile)));
   const model = new Map<string, Tensor>(), optimizer = new Map<string, Tensor>();

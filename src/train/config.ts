@@ -37,6 +37,12 @@ export interface RunConfig {
   lambdaW: number;
   method: RegularizerKind;
   temperature: number;
+  /** Temperature multiplier applied once per epoch (1: constant, as the paper settled on). */
+  temperatureAnneal: number;
+  /** Entropy sample of k random values from the whole tensor instead of the strided first image (0: off). */
+  sampleRandom: number;
+  /** Also fake-quantize Linear weights (the reference quantizes convs only). */
+  quantizeLinear: boolean;
   /** Epochs per gradual stage (0: all sites quantize from the start). */
   gradual: number;
   noQuantEdges: boolean;
@@ -51,7 +57,7 @@ export const TRAIN_DEFAULTS: RunConfig = {
   task: 'train', model: 'resnet20', dataset: 'digits', widthMultiplier: 1, epochs: 10, batchSize: 64, seed: 0,
   optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, schedule: 'cosine', gamma: 0.01, stepSize: 10,
   warmupEpochs: 0, randomCrop: 2, hflip: false, padTo: 0, validation: 0.1,
-  lambda: 0, lambdaW: 0, method: 'entropy', temperature: 10, gradual: 0, noQuantEdges: false, clipInit: 'mean+3std',
+  lambda: 0, lambdaW: 0, method: 'entropy', temperature: 10, temperatureAnneal: 1, sampleRandom: 0, quantizeLinear: false, gradual: 0, noQuantEdges: false, clipInit: 'mean+3std',
   range: 'tensor', sampleStride: 16, sampleImages: 1, calibrationBatches: 20,
 };
 

@@ -10,9 +10,15 @@ export interface Progress {
 export function createProgress(o: { quiet?: boolean } = {}): Progress {
   const live = process.stderr.isTTY && !process.env.CI && !o.quiet;
   if (!live) {
+    // Logs: a line every 30 s of a long epoch, then the epoch summary.
+    let label = '', total = 0, last = 0;
     return {
-      start() {},
-      update() {},
+      start(l, t) { label = l; total = t; last = performance.now(); },
+      update(done, fields) {
+        if (o.quiet || performance.now() - last < 30_000) return;
+        last = performance.now();
+        process.stderr.write(`${label} ${done}/${total} ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' ')}\n`);
+      },
       stop(summary) { if (!o.quiet) process.stderr.write(`${summary}\n`); },
     };
   }

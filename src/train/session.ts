@@ -69,9 +69,10 @@ export function buildSession(config: RunConfig): Session {
     if (config.init) loadFloatWeights(model, config.init);
     quantizers = attachActQuant(model, {
       bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
-      noQuantEdges: config.noQuantEdges, sampling: { stride: config.sampleStride, images: config.sampleImages },
+      noQuantEdges: config.noQuantEdges,
+      sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
     });
-    if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits });
+    if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
   }
   return { config, model, quantizers, train, validation, test, classNames: [...splits.classNames], numClasses };
 }

@@ -54,6 +54,8 @@ export function fit(s: Session, o: FitOptions): EpochRecord[] {
   for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
     manualSeed(epochSeed(c.seed, epoch));
     if (c.task === 'cat' && c.gradual > 0) setGradualStage(s.quantizers, Math.min(stages - 1, Math.floor(epoch / c.gradual)));
+    // Annealing is per epoch (the reference compounds it on every forward, eval included).
+    for (const q of s.quantizers) q.temperature = c.temperature * c.temperatureAnneal ** epoch;
     const t0 = performance.now();
     s.model.train();
     const sum: StepStats = { loss: 0, task: 0, act: 0, weight: 0, correct: 0, count: 0 };

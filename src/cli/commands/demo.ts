@@ -10,18 +10,19 @@ import { addThreadsOption, float, int } from '../options.js';
 export function registerDemoCommand(program: Command): void {
   addThreadsOption(program.command('demo').description('train on the embedded digits, then CAT at 4 bits with λ = 0 and λ > 0, and compare'))
     .option('--out <dir>', 'folder for the three runs', 'runs/demo')
-    .option('--epochs <n>', 'full-precision epochs', int('--epochs', 1), 12)
-    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 4)
+    .option('--model <name>', 'CIFAR-layout ResNet to train', 'resnet8')
+    .option('--epochs <n>', 'full-precision epochs', int('--epochs', 1), 8)
+    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 3)
     .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 0.3)
     .option('--act-bits <b>', 'activation bits', int('--act-bits', 1, 16), 4)
-    .action(async (o: { out: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
+    .action(async (o: { out: string; model: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
       const { runTraining } = await import('../../train/run.js');
       const { formatComparison, formatLayers } = await import('../../report/index.js');
       const t0 = performance.now();
       rmSync(o.out, { recursive: true, force: true });
       const fpDir = path.join(o.out, 'fp32');
-      const fp: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet20', dataset: 'digits', padTo: 24, randomCrop: 2, epochs: o.epochs, lr: 0.05 };
-      process.stderr.write(`[1/3] full-precision ResNet-20 on digits (${o.epochs} epochs) → ${fpDir}\n`);
+      const fp: RunConfig = { ...TRAIN_DEFAULTS, model: o.model, dataset: 'digits', randomCrop: 2, epochs: o.epochs, lr: 0.05 };
+      process.stderr.write(`[1/3] full-precision ${o.model} on digits (${o.epochs} epochs) → ${fpDir}\n`);
       const reports: { label: string; report: RunReport }[] = [{ label: 'fp32', report: runTraining(fp, { outDir: fpDir }) }];
       for (const [i, lambda] of [0, o.lambda].entries()) {
         const dir = path.join(o.out, `cat-${o.actBits}bit-lambda${lambda}`);

@@ -103,6 +103,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--method <name>', 'entropy | compression (L1/L2) | none', oneOf('--method', ['entropy', 'compression', 'none'] as const), 'entropy')
     .option('--gradual <epochs>', 'quantize one more layer every this many epochs (0: all at once)', int('--gradual', 0), 0)
     .option('--temperature <T>', 'soft-histogram temperature', float('--temperature', 0), 10)
+    .option('--temperature-anneal <g>', 'multiply the temperature by g every epoch', float('--temperature-anneal', 0), 1)
+    .option('--sample-random <k>', 'entropy sample: k random values of the whole tensor instead of strided positions', int('--sample-random', 0), 0)
+    .option('--quantize-linear', 'also quantize Linear weights to --weight-bits')
     .option('--no-quant-edges', 'keep the last activation unquantized (reference --noQuantEdges)')
     .option('--clip-init <rule>', 'mean+3std | aciq-laplace | aciq-gauss', oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const), 'mean+3std')
     .option('--range <mode>', 'quantization range: tensor (batch min/max) | clip | channel', oneOf('--range', ['tensor', 'clip', 'channel'] as const), 'tensor')
@@ -122,7 +125,8 @@ export function registerTrainCommands(program: Command): void {
         ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: o.nesterov === false ? false : CAT_DEFAULTS.nesterov ?? false,
         task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
         lambda: o.lambda as number, lambdaW: o.lambdaW as number, method: o.method as RunConfig['method'], gradual: o.gradual as number,
-        temperature: o.temperature as number, noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
+        temperature: o.temperature as number, temperatureAnneal: o.temperatureAnneal as number, sampleRandom: o.sampleRandom as number,
+        quantizeLinear: Boolean(o.quantizeLinear), noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
         range: o.range as RunConfig['range'], sampleStride: o.sampleStride as number, sampleImages: o.sampleImages as number,
       };
       await finishRun(config, o);
