@@ -2,7 +2,8 @@
 // channels (times a width multiplier), 1×1-conv projection shortcuts where the shape changes.
 // Every ReLU is its own module (relu, relu1, relu2) so CAT puts one quantizer at each site.
 import type { Tensor } from '../tensor/index.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential, init } from '../nn/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
+import { initResNetWeights } from './resnet-init.js';
 
 export class BasicBlock extends Module {
   readonly conv1: Conv2d; readonly bn1: BatchNorm2d; readonly relu1: Module;
@@ -67,11 +68,7 @@ export class CifarResNet extends Module {
     });
     this.add('avgpool', new AdaptiveAvgPool2d(1));
     this.add('fc', new Linear(inC, this.config.numClasses));
-    // torchvision's ResNet init: Kaiming-normal (fan_out) convs, BN γ=1 β=0.
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-      else if (m instanceof BatchNorm2d) { init.ones_(m.param('weight')); init.zeros_(m.param('bias')); }
-    }
+    initResNetWeights(this);
   }
 
   forward(x: Tensor): Tensor {

@@ -7,6 +7,7 @@
 // each site, and parameter-free modules add no state-dict keys.
 import type { Tensor } from '../tensor/index.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../nn/index.js';
+import { initResNetWeights } from './resnet-init.js';
 
 const conv3x3 = (inC: number, outC: number, stride = 1): Conv2d => new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1): Conv2d => new Conv2d(inC, outC, 1, { stride, bias: false });
@@ -124,11 +125,7 @@ export class ResNet extends Module {
     });
     this.add('avgpool', new AdaptiveAvgPool2d(1));
     this.add('fc', new Linear(inC, this.config.numClasses));
-    // torchvision's init: Kaiming-normal (fan_out) convs, BN γ=1 β=0, Linear left at PyTorch's default.
-    for (const m of this.modules()) {
-      if (m instanceof Conv2d) init.kaimingNormal_(m.weight, { mode: 'fan_out', nonlinearity: 'relu' });
-      else if (m instanceof BatchNorm2d) { init.ones_(m.param('weight')); init.zeros_(m.param('bias')); }
-    }
+    initResNetWeights(this);
     if (this.config.zeroInitResidual) {
       for (const m of this.modules()) if (m instanceof BasicBlock || m instanceof Bottleneck) init.zeros_(m.lastBN.param('weight'));
     }
