@@ -126,10 +126,11 @@ for (let r = 0; r < args.rounds; r++) {
     console.log(`round ${r + 1}/${args.rounds}: train ${c.train_ms.toFixed(1)} / ${p.train_ms.toFixed(1)} ms, forward ${c.forward_ms.toFixed(1)} / ${p.forward_ms.toFixed(1)} ms (catkit / PyTorch), load avg ${os.loadavg()[0]!.toFixed(2)}`);
   }
 }
+// Peak RSS from the first round: later catkit rounds reuse this process (and its heap), while
+// every PyTorch round is a fresh process.
 const combine = (rs: Result[]): Result => ({
   train_ms: median(rs.map((r) => r.train_ms)), train_cpu_ms: median(rs.map((r) => r.train_cpu_ms)),
-  forward_ms: median(rs.map((r) => r.forward_ms)), rss_mb: Math.max(...rs.map((r) => r.rss_mb)),
-  threads: rs[0]!.threads, params: rs[0]!.params,
+  forward_ms: median(rs.map((r) => r.forward_ms)), rss_mb: rs[0]!.rss_mb, threads: rs[0]!.threads, params: rs[0]!.params,
 });
 const ck = combine(ckRounds);
 const pt = combine(ptRounds);

@@ -1,4 +1,5 @@
 // Datasets by name, for the CLI's --dataset option.
+import { loadCifar10, loadCifar100 } from './cifar.js';
 import type { ImageDataset } from './dataset.js';
 import { loadDigits } from './digits.js';
 import { DataError } from './errors.js';
@@ -6,7 +7,7 @@ import { loadFashionMnist } from './fashion-mnist.js';
 
 export interface DatasetSplits { train: ImageDataset; test: ImageDataset; classNames: readonly string[] }
 export interface DatasetSourceOptions {
-  /** Directory holding the dataset's files (Fashion-MNIST only; digits ships with catkit). */
+  /** Directory holding the dataset's files (Fashion-MNIST: optional; CIFAR: required; digits ships with catkit). */
   data?: string;
 }
 
@@ -16,6 +17,8 @@ const LOADERS = {
     return loadDigits();
   },
   'fashion-mnist': (o: DatasetSourceOptions): DatasetSplits => loadFashionMnist(o),
+  cifar10: (o: DatasetSourceOptions): DatasetSplits => loadCifar10(o),
+  cifar100: (o: DatasetSourceOptions): DatasetSplits => loadCifar100(o),
 } as const;
 
 export type DatasetName = keyof typeof LOADERS;

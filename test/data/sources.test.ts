@@ -43,7 +43,7 @@ test('digits registry split: 4000 train / 1000 test, stratified', () => {
 });
 
 test('unknown dataset names list the known ones', () => {
-  assert.throws(() => getDataset('cifar10'), (e: unknown) => e instanceof DataError && /unknown dataset 'cifar10'; known datasets: digits, fashion-mnist/.test(e.message));
+  assert.throws(() => getDataset('imagenet-xl'), (e: unknown) => e instanceof DataError && /unknown dataset 'imagenet-xl'; known datasets: digits, fashion-mnist, cifar10, cifar100/.test(e.message));
 });
 
 test('missing Fashion-MNIST lists the paths looked at', () => {

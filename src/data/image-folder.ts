@@ -1,0 +1,348 @@
+// ImageNet-style image folders: train/<wnid>/*.JPEG, val/<wnid>/*.JPEG or a flat val/*.JPEG with a
+// labels file, streamed as normalised batches decoded by a small pool of worker threads (sharp).
+import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { tensor } from '../tensor/index.js';
+import { splitIndices } from './dataset.js';
+import { DataError } from './errors.js';
+import type { DecodeReply, DecodeRequest } from './image-worker.js';
+import type { Batch } from './loader.js';
+import { resolveNormalization, type Normalization } from './normalize.js';
+import { iota, mixSeed, mulberry32, shuffleInPlace } from './random.js';
+
+/** torchvision's ImageNet statistics of pixel / 255. */
+export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }) as Normalization;
+
+const IMAGE_EXT = /\.(jpe?g|png)$/i;
+const LABEL_FILES = ['LOC_val_solution.csv', 'val_labels.txt'] as const;
+const LAYOUT = 'expected an ImageNet-style folder: DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG, '
+  + `or a flat DIR/val/*.JPEG with ${LABEL_FILES.join(' or ')} (in DIR or DIR/val)`;
+
+/** The files and labels of one split; class index = position of the wnid in sorted train/ folder names. */
+export interface ImageFolderSplit {
+  readonly name: string;
+  readonly root: string;
+  readonly files: readonly string[];
+  readonly labels: Int32Array;
+  readonly n: number;
+  readonly numClasses: number;
+  /** The wnids (folder names of train/), sorted; index = class. */
+  readonly classNames: readonly string[];
+}
+
+export interface ImageFolderOptions {
+  /** Which split to list (default 'train'). */
+  split?: 'train' | 'val';
+  /** At most this many images, picked per class in proportion by a seeded draw (default: all). */
+  limit?: number;
+  /** Seed of the `limit` draw (default 0). */
+  seed?: number;
+}
+
+const dirents = (dir: string): Dirent[] => readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
+const isDirent = (d: Dirent, dir: string): boolean => d.isDirectory() || (d.isSymbolicLink() && isDir(path.join(dir, d.name)));
+const imageFiles = (dir: string): string[] => dirents(dir).filter((d) => !isDirent(d, dir) && IMAGE_EXT.test(d.name)).map((d) => path.join(dir, d.name));
+const stem = (file: string): string => path.basename(file).replace(/\.[^.]*$/, '');
+
+/** Lists a split of an ImageNet-style folder, checking the layout. */
+export function openImageFolder(root: string, o: ImageFolderOptions = {}): ImageFolderSplit {
+  const split = o.split ?? 'train';
+  if (!isDir(root)) throw new DataError(`image folder ${root} does not exist; ${LAYOUT}`);
+  const trainDir = path.join(root, 'train');
+  if (!isDir(trainDir)) throw new DataError(`${root} has no train/ folder (its class folders define the classes); ${LAYOUT}`);
+  const entries = dirents(trainDir);
+  const classNames = entries.filter((d) => isDirent(d, trainDir)).map((d) => d.name);
+  const loose = entries.filter((d) => !isDirent(d, trainDir) && IMAGE_EXT.test(d.name));
+  if (loose.length) throw new DataError(`${trainDir} holds image files directly (${loose[0]!.name}, …); ${LAYOUT}`);
+  if (classNames.length === 0) throw new DataError(`${trainDir} has no class folders; ${LAYOUT}`);
+  const classOf = new Map(classNames.map((c, i) => [c, i]));
+
+  let files: string[] = [];
+  let labels: number[] = [];
+  if (split === 'train') {
+    classNames.forEach((c, i) => {
+      const f = imageFiles(path.join(trainDir, c));
+      files.push(...f);
+      labels.push(...f.map(() => i));
+    });
+  } else {
+    const valDir = path.join(root, 'val');
+    if (!isDir(valDir)) throw new DataError(`${root} has no val/ folder; ${LAYOUT}`);
+    const sub = dirents(valDir).filter((d) => isDirent(d, valDir)).map((d) => d.name);
+    const flat = imageFiles(valDir);
+    if (sub.length && flat.length) throw new DataError(`${valDir} mixes class folders and image files; ${LAYOUT}`);
+    if (sub.length) {
+      for (const c of sub) {
+        const y = classOf.get(c);
+        if (y === undefined) throw new DataError(`${path.join(valDir, c)}: class '${c}' is not a folder of ${trainDir}`);
+        const f = imageFiles(path.join(valDir, c));
+        files.push(...f);
+        labels.push(...f.map(() => y));
+      }
+    } else {
+      ({ files, labels } = flatVal(root, valDir, flat, classOf, classNames.length));
+    }
+  }
+  if (files.length === 0) throw new DataError(`no .JPEG/.jpg/.png images in ${path.join(root, split)}; ${LAYOUT}`);
+  let ids = iota(files.length);
+  if (o.limit !== undefined) {
+    if (!Number.isInteger(o.limit) || o.limit < 0) throw new DataError(`image folder limit must be a non-negative integer, got ${o.limit}`);
+    if (o.limit < files.length) ids = splitIndices(labels, classNames.length, { validation: o.limit, seed: o.seed ?? 0 }).validation;
+  }
+  return {
+    name: `${path.basename(path.resolve(root))}/${split}`,
+    root,
+    files: Object.freeze(Array.from(ids, (i) => files[i]!)),
+    labels: Int32Array.from(ids, (i) => labels[i]!),
+    n: ids.length,
+    numClasses: classNames.length,
+    classNames: Object.freeze(classNames),
+  };
+}
+
+/** Labels of a flat val/ folder from LOC_val_solution.csv (ImageId,PredictionString) or val_labels.txt (file label). */
+function flatVal(root: string, valDir: string, flat: string[], classOf: Map<string, number>, numClasses: number): { files: string[]; labels: number[] } {
+  const labelFile = LABEL_FILES.flatMap((f) => [path.join(valDir, f), path.join(root, f)]).find((f) => existsSync(f));
+  if (!labelFile) {
+    throw new DataError(`${valDir} holds images directly but no labels file: looked for ${LABEL_FILES.map((f) => `${f} in ${root} or ${valDir}`).join(', ')}; ${LAYOUT}`);
+  }
+  const byStem = new Map<string, number>();
+  const lines = readFileSync(labelFile, 'utf8').split(/\r?\n/);
+  const csv = labelFile.endsWith('.csv');
+  lines.forEach((line, k) => {
+    const t = line.trim();
+    if (!t || (csv && k === 0 && /^ImageId\s*,/i.test(t))) return;
+    const [id, label] = csv ? [t.slice(0, t.indexOf(',')), t.slice(t.indexOf(',') + 1).trim().split(/\s+/)[0]] : t.split(/\s+/);
+    const where = `${labelFile}:${k + 1}`;
+    if (!id || !label || (csv && !t.includes(','))) throw new DataError(`${where}: expected ${csv ? "'ImageId,<wnid> …'" : "'<file> <wnid or class index>'"}, got '${t}'`);
+    let y = classOf.get(label);
+    if (y === undefined && !csv && /^\d+$/.test(label)) y = Number(label);
+    if (y === undefined || y >= numClasses) throw new DataError(`${where}: label '${label}' is neither a wnid of train/ nor a class index 0..${numClasses - 1}`);
+    byStem.set(stem(id), y);
+  });
+  const unlabelled = flat.filter((f) => !byStem.has(stem(f)));
+  if (unlabelled.length) {
+    throw new DataError(`${labelFile} has no label for ${unlabelled.length} image(s) of ${valDir}: ${unlabelled.slice(0, 3).map((f) => path.basename(f)).join(', ')}${unlabelled.length > 3 ? ', …' : ''}`);
+  }
+  return { files: flat, labels: flat.map((f) => byStem.get(stem(f))!) };
+}
+
+/** What to do with a file sharp cannot decode: skip it (logged once per file) or throw a DataError. */
+export type BadImagePolicy = 'skip' | 'fail';
+
+export interface ImageFolderLoaderOptions {
+  batchSize: number;
+  /** Output side S (default 224). */
+  size?: number;
+  /** RandomResizedCrop + horizontal flip (training); otherwise Resize + CenterCrop. Default: split is train. */
+  augment?: boolean;
+  /** Reorder every epoch from (seed, epoch) (default: same as augment). */
+  shuffle?: boolean;
+  /** 32-bit integer seed of the order and augmentation draws (default 0). */
+  seed?: number;
+  dropLast?: boolean;
+  /** Default: ImageNet mean/std. */
+  normalize?: Normalization;
+  /** Decoding worker threads (default min(4, cores)). */
+  workers?: number;
+  /** Batches decoded ahead of the one being consumed (default 2). */
+  prefetch?: number;
+  /** Default 'fail'. */
+  onBadImage?: BadImagePolicy;
+  /** Where 'skip' reports files (default console.warn). */
+  log?: (message: string) => void;
+}
+
+interface Job { req: DecodeRequest; resolve: (d: Float32Array) => void; reject: (e: Error) => void; cancelled: { value: boolean } }
+
+/** A fixed pool of decoding workers with a FIFO queue; idle workers do not keep the process alive. */
+class DecodePool {
+  readonly #workers: { worker: Worker; job: Job | null }[] = [];
+  readonly #queue: Job[] = [];
+  #nextId = 0;
+  #closed = false;
+
+  constructor(count: number) {
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL('./image-worker.js', import.meta.url));
+      const slot = { worker, job: null as Job | null };
+      worker.on('message', (m: DecodeReply) => {
+        const job = slot.job;
+        slot.job = null;
+        if (job && job.req.id === m.id) {
+          if ('data' in m) job.resolve(m.data);
+          else job.reject(new Error(m.error));
+        }
+        this.#pump();
+      });
+      worker.on('error', (err) => {
+        slot.job?.reject(err);
+        slot.job = null;
+        this.#workers.splice(this.#workers.indexOf(slot), 1);
+        if (this.#workers.length === 0) for (const j of this.#queue.splice(0)) j.reject(err);
+      });
+      worker.unref();
+      this.#workers.push(slot);
+    }
+  }
+
+  run(req: Omit<DecodeRequest, 'id'>, cancelled: { value: boolean }): Promise<Float32Array> {
+    if (this.#closed) return Promise.reject(new Error('image loader is closed'));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ req: { ...req, id: this.#nextId++ }, resolve, reject, cancelled });
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    for (const slot of this.#workers) {
+      if (slot.job) continue;
+      let job = this.#queue.shift();
+      while (job?.cancelled.value) { job.reject(new Error('cancelled')); job = this.#queue.shift(); }
+      if (!job) { slot.worker.unref(); continue; }
+      slot.job = job;
+      slot.worker.ref();
+      slot.worker.postMessage(job.req);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const j of this.#queue.splice(0)) j.reject(new Error('image loader is closed'));
+    await Promise.all(this.#workers.map((s) => s.worker.terminate()));
+  }
+}
+
+interface Decoded { data: (Float32Array | null)[]; ids: Int32Array }
+
+/**
+ * Streams batches {x: float32 [B, 3, S, S], y: int64 [B], indices} of an image folder split,
+ * like DataLoader but asynchronous: `for await (const b of loader.batches(epoch))`. Dispose each
+ * batch's x and y; call close() when done (idle workers do not keep the process alive).
+ * With onBadImage 'skip', a batch holding an unreadable file is one sample shorter.
+ */
+export class ImageFolderLoader {
+  readonly split: ImageFolderSplit;
+  readonly batchSize: number;
+  readonly size: number;
+  readonly augment: boolean;
+  readonly shuffle: boolean;
+  readonly seed: number;
+  readonly dropLast: boolean;
+  readonly normalization: Normalization;
+  readonly workers: number;
+  readonly prefetch: number;
+  readonly onBadImage: BadImagePolicy;
+  /** Files skipped as unreadable so far (each logged once). */
+  readonly badFiles = new Set<string>();
+  readonly #log: (message: string) => void;
+  #pool: DecodePool | null = null;
+
+  constructor(split: ImageFolderSplit, o: ImageFolderLoaderOptions) {
+    const positive = (v: number, what: string, min = 1): number => {
+      if (!Number.isInteger(v) || v < min) throw new DataError(`${what} must be an integer ≥ ${min}, got ${v}`);
+      return v;
+    };
+    this.split = split;
+    this.batchSize = positive(o.batchSize, 'batch size');
+    this.size = positive(o.size ?? 224, 'image size');
+    this.augment = o.augment ?? split.name.endsWith('/train');
+    this.shuffle = o.shuffle ?? this.augment;
+    this.seed = o.seed ?? 0;
+    if (!Number.isInteger(this.seed)) throw new DataError(`loader seed must be an integer, got ${this.seed}`);
+    this.dropLast = o.dropLast ?? false;
+    this.normalization = resolveNormalization(o.normalize ?? IMAGENET_NORMALIZATION, 3);
+    this.workers = positive(o.workers ?? Math.min(4, availableParallelism()), 'worker count');
+    this.prefetch = positive(o.prefetch ?? 2, 'prefetch', 0);
+    this.onBadImage = o.onBadImage ?? 'fail';
+    if (this.onBadImage !== 'skip' && this.onBadImage !== 'fail') throw new DataError(`onBadImage must be 'skip' or 'fail', got ${String(this.onBadImage)}`);
+    this.#log = o.log ?? ((m) => console.warn(m));
+  }
+
+  get numBatches(): number {
+    const n = this.split.n;
+    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+  }
+
+  get sampleShape(): [number, number, number] { return [3, this.size, this.size]; }
+
+  /** The sample order of an epoch, a function of (seed, epoch) only. */
+  order(epoch: number): Int32Array {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
+    const order = iota(this.split.n);
+    return this.shuffle ? shuffleInPlace(order, mulberry32(mixSeed(this.seed, epoch))) : order;
+  }
+
+  /** The batches of an epoch, decoded `prefetch` batches ahead. */
+  async *batches(epoch = 0): AsyncGenerator<Batch, void, undefined> {
+    const order = this.order(epoch);
+    const count = this.numBatches;
+    const cancelled = { value: false };
+    const pending: Promise<Decoded>[] = [];
+    const start = (b: number): void => {
+      const p = this.#decodeBatch(order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length)), epoch, cancelled);
+      p.catch(() => undefined); // handled when awaited; avoids unhandled rejections after an early exit
+      pending.push(p);
+    };
+    try {
+      for (let b = 0; b < Math.min(count, this.prefetch + 1); b++) start(b);
+      for (let b = 0; b < count; b++) {
+        const d = await pending.shift()!;
+        if (b + this.prefetch + 1 < count) start(b + this.prefetch + 1);
+        const keep = d.data.flatMap((x, k) => (x ? [k] : []));
+        const plane = 3 * this.size * this.size;
+        const x = new Float32Array(keep.length * plane);
+        const y = new BigInt64Array(keep.length);
+        keep.forEach((k, j) => {
+          x.set(d.data[k]!, j * plane);
+          y[j] = BigInt(this.split.labels[d.ids[k]!]!);
+        });
+        const indices = Int32Array.from(keep, (k) => d.ids[k]!);
+        yield { x: tensor(x, [keep.length, ...this.sampleShape]), y: tensor(y, [keep.length]), indices };
+      }
+    } finally {
+      cancelled.value = true;
+    }
+  }
+
+  async #decodeBatch(ids: Int32Array, epoch: number, cancelled: { value: boolean }): Promise<Decoded> {
+    this.#pool ??= new DecodePool(this.workers);
+    const pool = this.#pool;
+    const { mean, std } = this.normalization;
+    const data = await Promise.all(Array.from(ids, async (i) => {
+      const file = this.split.files[i]!;
+      if (this.badFiles.has(file)) return null;
+      try {
+        return await pool.run({ file, size: this.size, train: this.augment, seed: mixSeed(this.seed, epoch, i, 0x1f01), mean, std }, cancelled);
+      } catch (err) {
+        if (cancelled.value) return null;
+        const msg = `${file}: unreadable image (${(err as Error).message})`;
+        if (this.onBadImage === 'fail') throw new DataError(msg);
+        if (!this.badFiles.has(file)) {
+          this.badFiles.add(file);
+          this.#log(`skipping ${msg}`);
+        }
+        return null;
+      }
+    }));
+    return { data, ids: Int32Array.from(ids) };
+  }
+
+  /** Stops the worker threads; the loader can be used again afterwards (a new pool starts). */
+  async close(): Promise<void> {
+    const pool = this.#pool;
+    this.#pool = null;
+    await pool?.close();
+  }
+
+  /** One line for logs. */
+  describe(): string {
+    const s = this.split;
+    const t = this.augment ? `RandomResizedCrop(${this.size}) + hflip` : `Resize(${Math.round((256 * this.size) / 224)}) + CenterCrop(${this.size})`;
+    return `${s.name}: ${s.n} images, ${s.numClasses} classes; batch ${this.batchSize} × ${this.numBatches}${this.dropLast ? ' (drop last)' : ''}, `
+      + `${this.shuffle ? `shuffled (seed ${this.seed})` : 'in order'}; ${t}; ${this.workers} worker(s), prefetch ${this.prefetch}; bad images: ${this.onBadImage}`;
+  }
+}
