@@ -4,6 +4,7 @@
 import type { Tensor } from '../tensor/index.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
 import { initResNetWeights } from './resnet-init.js';
+import { pipe, residual } from './pipe.js';
 
 export class BasicBlock extends Module {
   readonly conv1: Conv2d; readonly bn1: BatchNorm2d; readonly relu1: Module;
@@ -25,9 +26,8 @@ export class BasicBlock extends Module {
 
   // Sites are looked up by name on each call: CAT replaces the ReLU modules after construction.
   forward(x: Tensor): Tensor {
-    const out = this.child('bn2').forward(this.conv2.forward(this.child('relu1').forward(this.bn1.forward(this.conv1.forward(x)))));
-    const shortcut = this.downsample ? this.downsample.forward(x) : x;
-    return this.child('relu2').forward(out.add(shortcut));
+    const out = pipe(x, [this.conv1, this.bn1, this.child('relu1'), this.conv2, this.child('bn2')]);
+    return residual(out, this.downsample ? this.downsample.forward(x) : x, x, this.child('relu2'));
   }
 }
 
@@ -72,9 +72,10 @@ export class CifarResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.child('relu').forward(this.child('bn1').forward(this.child('conv1').forward(x)));
-    for (const name of ['layer1', 'layer2', 'layer3']) y = this.child(name).forward(y);
-    return this.child('fc').forward(this.child('avgpool').forward(y).flatten(1));
+    const features = pipe(x, ['conv1', 'bn1', 'relu', 'layer1', 'layer2', 'layer3', 'avgpool'].map((n) => this.child(n)));
+    const flat = features.flatten(1);
+    features.dispose();
+    return this.child('fc').forward(flat);
   }
 }
 

@@ -8,6 +8,7 @@
 import type { Tensor } from '../tensor/index.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../nn/index.js';
 import { initResNetWeights } from './resnet-init.js';
+import { pipe, residual } from './pipe.js';
 
 const conv3x3 = (inC: number, outC: number, stride = 1): Conv2d => new Conv2d(inC, outC, 3, { stride, padding: 1, bias: false });
 const conv1x1 = (inC: number, outC: number, stride = 1): Conv2d => new Conv2d(inC, outC, 1, { stride, bias: false });
@@ -41,9 +42,8 @@ export class BasicBlock extends Module implements ResidualBlock {
 
   // ReLU sites are looked up by name on each call: CAT replaces them after construction.
   forward(x: Tensor): Tensor {
-    let out = this.child('relu1').forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.bn2.forward(this.conv2.forward(out));
-    return this.child('relu2').forward(out.add(this.downsample ? this.downsample.forward(x) : x));
+    const out = pipe(x, [this.conv1, this.bn1, this.child('relu1'), this.conv2, this.bn2]);
+    return residual(out, this.downsample ? this.downsample.forward(x) : x, x, this.child('relu2'));
   }
 }
 
@@ -72,10 +72,8 @@ export class Bottleneck extends Module implements ResidualBlock {
   get lastBN(): BatchNorm2d { return this.bn3; }
 
   forward(x: Tensor): Tensor {
-    let out = this.child('relu1').forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.child('relu2').forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
-    return this.child('relu3').forward(out.add(this.downsample ? this.downsample.forward(x) : x));
+    const out = pipe(x, [this.conv1, this.bn1, this.child('relu1'), this.conv2, this.bn2, this.child('relu2'), this.conv3, this.bn3]);
+    return residual(out, this.downsample ? this.downsample.forward(x) : x, x, this.child('relu3'));
   }
 }
 
@@ -132,10 +130,10 @@ export class ResNet extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let y = this.child('relu').forward(this.child('bn1').forward(this.child('conv1').forward(x)));
-    y = this.child('maxpool').forward(y);
-    for (const name of ['layer1', 'layer2', 'layer3', 'layer4']) y = this.child(name).forward(y);
-    return this.child('fc').forward(this.child('avgpool').forward(y).flatten(1));
+    const features = pipe(x, ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool'].map((n) => this.child(n)));
+    const flat = features.flatten(1);
+    features.dispose();
+    return this.child('fc').forward(flat);
   }
 }
 
