@@ -51,6 +51,8 @@ export interface RunConfig {
   sampleStride: number;
   sampleImages: number;
   calibrationBatches: number;
+  /** Re-estimate batch-norm statistics on this many training batches after each CAT epoch (0: off). */
+  bnRecalibration: number;
 }
 
 export const TRAIN_DEFAULTS: RunConfig = {
@@ -58,7 +60,7 @@ export const TRAIN_DEFAULTS: RunConfig = {
   optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, schedule: 'cosine', gamma: 0.01, stepSize: 10,
   warmupEpochs: 0, randomCrop: 2, hflip: false, padTo: 0, validation: 0.1,
   lambda: 0, lambdaW: 0, method: 'entropy', temperature: 10, temperatureAnneal: 1, sampleRandom: 0, quantizeLinear: false, gradual: 0, noQuantEdges: false, clipInit: 'mean+3std',
-  range: 'tensor', sampleStride: 16, sampleImages: 1, calibrationBatches: 20,
+  range: 'tensor', sampleStride: 16, sampleImages: 1, calibrationBatches: 20, bnRecalibration: 0,
 };
 
 /** The seed's fine-tuning setting (paper.md §2.9): SGD lr 1e-4, momentum 0.9, weight decay 4e-5. */

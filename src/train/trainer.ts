@@ -7,6 +7,7 @@ import { buildOptimizer, type Session } from './session.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { locateNonFinite, NonFiniteError } from './nonfinite.js';
+import { recalibrateBatchNorm } from './bn-recalibration.js';
 import { createProgress, type Progress } from './progress.js';
 
 export interface FitOptions {
@@ -69,6 +70,10 @@ export function fit(s: Session, o: FitOptions): EpochRecord[] {
       progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(s.quantizers.length ? { H: (sum.act / steps).toFixed(3) } : {}) });
     }
     schedule.step();
+    if (c.task === 'cat' && c.bnRecalibration > 0) {
+      const inputs = takeInputs(s.train.batches(epoch), c.bnRecalibration);
+      try { recalibrateBatchNorm(s.model, inputs); } finally { dispose(inputs); }
+    }
     const trainSeconds = (performance.now() - t0) / 1000;
     const testAcc = evaluateAccuracy(s.model, s.test);
     const record: EpochRecord = {

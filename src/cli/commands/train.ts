@@ -106,6 +106,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--temperature-anneal <g>', 'multiply the temperature by g every epoch', float('--temperature-anneal', 0), 1)
     .option('--sample-random <k>', 'entropy sample: k random values of the whole tensor instead of strided positions', int('--sample-random', 0), 0)
     .option('--quantize-linear', 'also quantize Linear weights to --weight-bits')
+    .option('--bn-recalibrate <n>', 're-estimate batch-norm statistics on n training batches after each epoch (0: off)', int('--bn-recalibrate', 0), 0)
     .option('--no-quant-edges', 'keep the last activation unquantized (reference --noQuantEdges)')
     .option('--clip-init <rule>', 'mean+3std | aciq-laplace | aciq-gauss', oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const), 'mean+3std')
     .option('--range <mode>', 'quantization range: tensor (batch min/max) | clip | channel', oneOf('--range', ['tensor', 'clip', 'channel'] as const), 'tensor')
@@ -126,7 +127,7 @@ export function registerTrainCommands(program: Command): void {
         task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
         lambda: o.lambda as number, lambdaW: o.lambdaW as number, method: o.method as RunConfig['method'], gradual: o.gradual as number,
         temperature: o.temperature as number, temperatureAnneal: o.temperatureAnneal as number, sampleRandom: o.sampleRandom as number,
-        quantizeLinear: Boolean(o.quantizeLinear), noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
+        quantizeLinear: Boolean(o.quantizeLinear), bnRecalibration: o.bnRecalibrate as number, noQuantEdges: o.quantEdges === false, clipInit: o.clipInit as RunConfig['clipInit'],
         range: o.range as RunConfig['range'], sampleStride: o.sampleStride as number, sampleImages: o.sampleImages as number,
       };
       await finishRun(config, o);

@@ -1,0 +1,25 @@
+// BN re-estimation replaces the running statistics by the cumulative average over the pass.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { tensor, tidy } from '../../src/tensor/index.js';
+import { BatchNorm2d, Sequential } from '../../src/nn/index.js';
+import { recalibrateBatchNorm } from '../../src/train/bn-recalibration.js';
+
+test('recalibrateBatchNorm averages batch statistics over the pass and restores momentum and mode', () => {
+  const model = new Sequential(new BatchNorm2d(1));
+  const bn = model.child<BatchNorm2d>('0');
+  tidy(() => {
+    bn.buffer('running_mean').fill_(100); // stale statistics from before
+    model.eval();
+    // Batch means 2 and 6; unbiased variances 8/3·… computed by hand below.
+    const a = tensor([0, 2, 2, 4], [4, 1, 1, 1]), b = tensor([4, 6, 6, 8], [4, 1, 1, 1]);
+    assert.equal(recalibrateBatchNorm(model, [a, b]), 2);
+    const varA = ((0 - 2) ** 2 + 0 + 0 + (4 - 2) ** 2) / 3; // 8/3, the same for b
+    assert.ok(Math.abs(bn.buffer('running_mean').item() - 4) < 1e-6);
+    assert.ok(Math.abs(bn.buffer('running_var').item() - varA) < 1e-6);
+    assert.equal(bn.buffer('num_batches_tracked').item(), 2);
+    assert.equal(bn.momentum, 0.1);
+    assert.equal(model.training, false);
+  });
+  model.dispose();
+});
