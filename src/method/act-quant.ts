@@ -123,6 +123,17 @@ export class ActQuant extends Module {
     noGrad(() => this.clip!.fill_(value));
   }
 
+  /**
+   * The running statistics with the zero-start bias of the moving average removed (÷ 1 − 0.9^n).
+   * The reference averages over a whole validation set, where the factor is ≈ 1; over a short
+   * calibration pass (4 batches: 0.34) the raw averages would set clips far too low.
+   */
+  correctedStats(): ActivationStats {
+    const s = this.stats;
+    const f = s.batches > 0 ? 1 - ActQuant.STATS_MOMENTUM ** s.batches : 1;
+    return { mean: s.mean / f, std: s.std / f, meanAbsDev: s.meanAbsDev / f, batches: s.batches };
+  }
+
   resetStats(): void { Object.assign(this.stats, { mean: 0, std: 0, meanAbsDev: 0, batches: 0 }); }
 }
 

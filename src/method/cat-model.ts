@@ -60,7 +60,7 @@ export const ACIQ_GAUSS: Record<number, number> = { 1: 1.71, 2: 2.15, 3: 2.55, 4
 
 /** The clip value a calibration rule gives for one site's statistics. */
 export function clipFromStats(q: ActQuant, rule: ClipInit): number {
-  const s = q.stats;
+  const s = q.correctedStats();
   if (rule === 'mean+3std') return s.mean + 3 * s.std;
   const table = rule === 'aciq-laplace' ? ACIQ_LAPLACE : ACIQ_GAUSS;
   const alpha = table[Math.min(8, q.bits)]!;

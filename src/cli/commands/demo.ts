@@ -12,8 +12,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'folder for the three runs', 'runs/demo')
     .option('--model <name>', 'CIFAR-layout ResNet to train', 'resnet8')
     .option('--epochs <n>', 'full-precision epochs', int('--epochs', 1), 8)
-    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 3)
-    .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 0.3)
+    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 5)
+    .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 2)
     .option('--act-bits <b>', 'activation bits', int('--act-bits', 1, 16), 4)
     .action(async (o: { out: string; model: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
       const { runTraining } = await import('../../train/run.js');
