@@ -22,6 +22,19 @@ function weightsOf(dir: string): Map<string, number[]> {
   return out;
 }
 
+function trainStraight(config: RunConfig, dir: string): void {
+  const s = buildSession(config);
+  fit(s, { outDir: dir, progress: quiet });
+  s.model.dispose();
+}
+
+function assertSameWeights(straight: string, resumed: string, label: string): Map<string, number[]> {
+  const a = weightsOf(straight), b = weightsOf(resumed);
+  assert.deepEqual([...a.keys()], [...b.keys()]);
+  for (const [k, v] of a) assert.deepEqual(b.get(k), v, `${label} ${k} differs after resume`);
+  return a;
+}
+
 function trainInTwoParts(config: RunConfig, dir: string): void {
   let s = buildSession(config);
   fit(s, { outDir: dir, progress: quiet, stopAfterEpochs: 1 });
@@ -35,25 +48,20 @@ test('resume after an interruption reproduces the uninterrupted run exactly (flo
   const root = mkdtempSync(path.join(os.tmpdir(), 'catkit-resume-'));
   try {
     const straight = path.join(root, 'straight'), resumed = path.join(root, 'resumed');
-    const s = buildSession(base);
-    fit(s, { outDir: straight, progress: quiet });
-    s.model.dispose();
+    trainStraight(base, straight);
     trainInTwoParts(base, resumed);
-    const a = weightsOf(straight), b = weightsOf(resumed);
-    assert.deepEqual([...a.keys()], [...b.keys()]);
-    for (const [k, v] of a) assert.deepEqual(b.get(k), v, `${k} differs after resume`);
-    assert.equal(loadCheckpoint(resumed).meta.history.length, 3);
+    assertSameWeights(straight, resumed, 'float');
+    const ck = loadCheckpoint(resumed);
+    assert.equal(ck.meta.history.length, 3);
+    dispose([...ck.model.values(), ...ck.optimizer.values()]);
     assert.deepEqual(readdirSync(resumed).filter((f) => f.endsWith('.safetensors')), ['checkpoint-epoch3.safetensors']);
 
     // CAT with the entropy term, learned clips and weight quantization resumes exactly too.
     const cat: RunConfig = { ...base, ...CAT_DEFAULTS, task: 'cat', init: straight, epochs: 2, lambda: 0.2, lambdaW: 0.01, lr: 1e-3, calibrationBatches: 2 };
     const catStraight = path.join(root, 'cat-straight'), catResumed = path.join(root, 'cat-resumed');
-    const c = buildSession(cat);
-    fit(c, { outDir: catStraight, progress: quiet });
-    c.model.dispose();
+    trainStraight(cat, catStraight);
     trainInTwoParts(cat, catResumed);
-    const ca = weightsOf(catStraight), cb = weightsOf(catResumed);
-    assert.ok([...ca.keys()].some((k) => k.endsWith('.clip')));
-    for (const [k, v] of ca) assert.deepEqual(cb.get(k), v, `CAT ${k} differs after resume`);
+    const weights = assertSameWeights(catStraight, catResumed, 'CAT');
+    assert.ok([...weights.keys()].some((k) => k.endsWith('.clip')));
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
