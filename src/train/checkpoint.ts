@@ -1,31 +1,15 @@
 // Checkpoints: tensors in one safetensors file, everything else in a JSON file that names it.
 // Both are written atomically (temp file, fsync, rename) and the JSON last, so a crash at any
 // point leaves the previous checkpoint readable.
-import { existsSync, readFileSync, rmSync, readdirSync } from 'node:fs';
+import { rmSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from './atomic-write.js';
 import path from 'node:path';
 import { dispose, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/index.js';
-import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
-import { TRAIN_DEFAULTS, type RunConfig } from './config.js';
+import type { OptimizerStateDict } from '../optim/index.js';
+import { CHECKPOINT_JSON, readCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
 
-export interface EpochRecord { epoch: number; [metric: string]: number }
-
-export interface CheckpointMeta {
-  format: 'catkit-checkpoint';
-  version: 1;
-  /** Epochs completed. */
-  epoch: number;
-  config: RunConfig;
-  tensorsFile: string;
-  optimizer: OptimizerStateDict['scalars'] | null;
-  schedule: ScheduleState | null;
-  history: EpochRecord[];
-  /** Clip values etc. that a reader may want without loading tensors. */
-  extra: { [k: string]: Json };
-}
-
-export const CHECKPOINT_JSON = 'checkpoint.json';
+export { CHECKPOINT_JSON, CheckpointError, readCheckpointMeta, type CheckpointMeta, type EpochRecord } from './checkpoint-meta.js';
 
 export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensorsFile' | 'optimizer'>,
   model: Map<string, Tensor>, optimizer: OptimizerStateDict | null): void {
@@ -42,24 +26,9 @@ export function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' 
   }
 }
 
-export class CheckpointError extends Error {
-  override readonly name = 'UserError';
-}
-
 /** Reads a checkpoint from a run folder or its checkpoint.json; the caller disposes the tensors. */
 export function loadCheckpoint(dirOrFile: string): { meta: CheckpointMeta; model: Map<string, Tensor>; optimizer: Map<string, Tensor>; dir: string } {
-  const jsonFile = dirOrFile.endsWith('.json') ? dirOrFile : path.join(dirOrFile, CHECKPOINT_JSON);
-  if (!existsSync(jsonFile)) throw new CheckpointError(`no checkpoint at ${dirOrFile} (expected ${jsonFile})`);
-  let meta: CheckpointMeta;
-  try { meta = JSON.parse(readFileSync(jsonFile, 'utf8')) as CheckpointMeta; } catch (e) {
-    throw new CheckpointError(`checkpoint ${jsonFile} is not valid JSON: ${(e as Error).message}`);
-  }
-  if (meta?.format !== 'catkit-checkpoint' || meta.version !== 1 || typeof meta.tensorsFile !== 'string' || !meta.config) {
-    throw new CheckpointError(`${jsonFile} is not a catkit checkpoint (format/version/tensorsFile/config missing)`);
-  }
-  // Options added after a run was saved take their defaults.
-  meta.config = { ...TRAIN_DEFAULTS, ...meta.config };
-  const dir = path.dirname(jsonFile);
+  const { meta, dir } = readCheckpointMeta(dirOrFile);
   const { tensors } = loadSafetensors(path.join(dir, path.basename(meta.tensorsFile)));
   const model = new Map<string, Tensor>(), optimizer = new Map<string, Tensor>();
   for (const [k, v] of tensors) {

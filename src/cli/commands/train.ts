@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../train/config.js';
 import type { RunReport } from '../../report/index.js';
 import { DATASET_NAMES } from '../../data/registry.js';
+import { readCheckpointMeta } from '../../train/checkpoint-meta.js';
 import { UserError } from '../user-error.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
 
@@ -49,25 +50,18 @@ const COMMON_KEYS: Record<string, keyof RunConfig> = {
 // The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
 // `--help` work without it.
 const engine = async () => {
-  const [run, checkpoint, report, tensor] = await Promise.all([
-    import('../../train/run.js'), import('../../train/checkpoint.js'), import('../../report/index.js'), import('../../tensor/index.js'),
-  ]);
-  return { ...run, ...checkpoint, ...report, dispose: tensor.dispose };
+  const [run, report] = await Promise.all([import('../../train/run.js'), import('../../report/index.js')]);
+  return { ...run, ...report };
 };
 
-/** The config saved in a run folder (tensors released immediately). */
-async function savedConfig(dir: string): Promise<RunConfig> {
-  const { loadCheckpoint, dispose } = await engine();
-  const ck = loadCheckpoint(dir);
-  dispose([...ck.model.values(), ...ck.optimizer.values()]);
-  return ck.meta.config;
-}
+/** The config saved in a run folder (its JSON only: no tensors, no engine). */
+const savedConfig = (dir: string): RunConfig => readCheckpointMeta(dir).meta.config;
 
 async function finishRun(config: RunConfig, o: Opts): Promise<void> {
   const outDir = o.out as string;
   if (o.resume) {
     if (!existsSync(path.join(outDir, 'checkpoint.json'))) throw new UserError(`--resume: no checkpoint in ${outDir}`);
-    config = { ...(await savedConfig(outDir)), epochs: config.epochs }; // the run's own config; only --epochs may extend it
+    config = { ...savedConfig(outDir), epochs: config.epochs }; // the run's own config; only --epochs may extend it
   } else if (existsSync(path.join(outDir, 'checkpoint.json'))) {
     throw new UserError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
@@ -117,7 +111,7 @@ export function registerTrainCommands(program: Command): void {
       if (init.endsWith('.safetensors')) {
         throw new UserError('--init takes a run folder (from `catkit train` or `catkit import`), not a bare .safetensors file');
       }
-      const base = await savedConfig(init);
+      const base = savedConfig(init);
       if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
       const weightBits = o.weightBits as number;
       const config: RunConfig = {
