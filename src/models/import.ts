@@ -20,12 +20,21 @@ export interface ImportResult {
   parameters: number;
   /** Buffers loaded (BN running statistics and counters). */
   buffers: number;
-  /** Model keys the file lacks but that may be absent (BN num_batches_tracked); they keep their initial value. */
+  /** Model keys the file lacks but that may be absent (BN num_batches_tracked, a replaced head); they keep their initial value. */
   missing: string[];
   /** Keys whose dtype was converted to the model's (e.g. 'fc.weight: float16 → float32'). */
   converted: string[];
   /** Prefix removed from every key ('module.' for DataParallel exports), or null. */
   strippedPrefix: string | null;
+  /** Format-specific adaptations worth a line each (dequantized weights, a replaced head, …). */
+  notes: string[];
+}
+
+export interface LoadTorchOptions {
+  strippedPrefix?: string | null;
+  /** Model keys the weights may lack besides BN counters (e.g. a classifier that is being replaced). */
+  allowMissing?: (key: string) => boolean;
+  notes?: string[];
 }
 
 /** A mistake in what was asked for (class count that contradicts the weights): a one-line CLI error. */
@@ -48,7 +57,7 @@ export function readTorchStateDict(file: string): { tensors: Map<string, Tensor>
  * (naming the file and listing missing, unexpected and mismatched keys) if it does not fit.
  * The caller keeps ownership of `sd`.
  */
-export function loadTorchStateDict(model: Module, sd: ReadonlyMap<string, Tensor>, source: string, strippedPrefix: string | null = null): ImportResult {
+export function loadTorchStateDict(model: Module, sd: ReadonlyMap<string, Tensor>, source: string, o: LoadTorchOptions = {}): ImportResult {
   const targets = model.stateDict();
   const converted: string[] = [];
   const cast = new Map<string, Tensor>();
@@ -62,14 +71,14 @@ export function loadTorchStateDict(model: Module, sd: ReadonlyMap<string, Tensor
       }
     }
     const input = cast.size ? new Map([...sd].map(([k, v]) => [k, cast.get(k) ?? v])) : sd;
-    model.loadStateDict(input, { allowMissing: MAY_BE_MISSING, source });
+    model.loadStateDict(input, { allowMissing: (k) => MAY_BE_MISSING(k) || (o.allowMissing?.(k) ?? false), source });
     const missing = [...targets.keys()].filter((k) => !sd.has(k)); // only allowed ones get here: the load is strict
     const params = model.namedParameters().filter(([k]) => sd.has(k));
     const loaded = [...targets.keys()].filter((k) => sd.has(k)).length;
     return {
       source, tensors: sd.size, loaded,
       parameterTensors: params.length, parameters: params.reduce((n, [, t]) => n + t.size, 0),
-      buffers: loaded - params.length, missing, converted, strippedPrefix,
+      buffers: loaded - params.length, missing, converted, strippedPrefix: o.strippedPrefix ?? null, notes: o.notes ?? [],
     };
   } finally {
     dispose([...targets.values(), ...cast.values()]);
@@ -106,7 +115,7 @@ export function importTorchModel(name: string, file: string, o: Partial<ModelSpe
     const spec = specFromStateDict(name, tensors, o);
     const model = buildModel(name, spec);
     try {
-      return { model, spec, result: loadTorchStateDict(model, tensors, file, strippedPrefix) };
+      return { model, spec, result: loadTorchStateDict(model, tensors, file, { strippedPrefix }) };
     } catch (e) {
       model.dispose();
       throw e;
@@ -119,8 +128,9 @@ export function importTorchModel(name: string, file: string, o: Partial<ModelSpe
 /** One line for the CLI: what loaded and what was adapted. */
 export function formatImport(r: ImportResult): string {
   const parts = [`loaded ${r.loaded} of ${r.tensors} tensors from ${r.source}: ${r.parameters.toLocaleString('en-US')} parameters in ${r.parameterTensors} tensors, ${r.buffers} buffers`];
-  if (r.missing.length) parts.push(`${r.missing.length} BN num_batches_tracked absent (left at 0)`);
+  const counters = r.missing.filter(MAY_BE_MISSING).length;
+  if (counters) parts.push(`${counters} BN num_batches_tracked absent (left at 0)`);
   if (r.converted.length) parts.push(`${r.converted.length} tensors converted (${r.converted[0]}${r.converted.length > 1 ? ', …' : ''})`);
   if (r.strippedPrefix) parts.push(`'${r.strippedPrefix}' prefix stripped`);
-  return parts.join('; ');
+  return [parts.join('; '), ...r.notes.map((n) => `  ${n}`)].join('\n');
 }

@@ -42,6 +42,10 @@ const MODELS = new Map<string, Entry>([
     build: (s) => mobilenetV2({ numClasses: s.numClasses, inChannels: s.inChannels, widthMultiplier: s.widthMultiplier ?? 1 }),
     description: 'MobileNetV2 (torchvision names; --width scales channels)', io: { stem: 'features.0.0.weight', head: 'classifier.1.weight' },
   }],
+  ['mobilenet_v2_keras', {
+    build: (s) => mobilenetV2({ numClasses: s.numClasses, inChannels: s.inChannels, widthMultiplier: s.widthMultiplier ?? 1, padding: 'keras', bnEps: 1e-3 }),
+    description: "MobileNetV2 with Keras conventions (bottom/right stride-2 padding, BN eps 1e-3) for imported Keras/TF.js weights", io: { stem: 'features.0.0.weight', head: 'classifier.1.weight' },
+  }],
 ]);
 
 export const MODEL_NAMES = (): string[] => [...MODELS.keys()];

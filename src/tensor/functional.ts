@@ -53,6 +53,23 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   return call1('linear', '', [x.handle, weight.handle, bias?.handle ?? null]);
 }
 
+/**
+ * Constant padding of the trailing dims; `pads` lists (before, after) pairs from the last dim
+ * backwards, as torch.nn.functional.pad: [left, right, top, bottom] pads W then H.
+ */
+export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+  if (pads.length % 2 !== 0 || pads.length / 2 > x.rank || !pads.every(Number.isInteger)) {
+    throw new RangeError(`pad: pads must be integer (before, after) pairs for at most ${x.rank} dims, got [${pads.join(', ')}]`);
+  }
+  return call1('constant_pad_nd', '', [x.handle, [...pads], value]);
+}
+
+/** Bilinear resize of x [N, C, H, W] to [size[0], size[1]] (align_corners false, as torch's default). */
+export function resizeBilinear(x: Tensor, size: Pair): Tensor {
+  expectRank(x, [4], 'input', 'resizeBilinear');
+  return call1('upsample_bilinear2d', '', [x.handle, pair(size, 'size', 'resizeBilinear'), false, null, null]);
+}
+
 export interface Pool2dOptions { stride?: Pair; padding?: Pair; ceilMode?: boolean }
 export function maxPool2d(x: Tensor, kernel: Pair, o: Pool2dOptions & { dilation?: Pair } = {}): Tensor {
   expectRank(x, [3, 4], 'input', 'maxPool2d');

@@ -6,12 +6,16 @@ import path from 'node:path';
 import { dispose, noGrad, tidy, isFloating, type Tensor } from '../../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../../nn/index.js';
 import { formatImport, importTorchModel } from '../../models/import.js';
+import { importKerasMobileNetV2 } from '../../models/keras-mobilenetv2.js';
 import { saveCheckpoint, CHECKPOINT_JSON } from '../../train/checkpoint.js';
 import { TRAIN_DEFAULTS, type RunConfig } from '../../train/config.js';
 import { DATASET_NAMES } from '../../data/registry.js';
 import { UserError } from '../user-error.js';
 
-export interface ModelOpts { model: string; weights: string; numClasses?: number; width?: number }
+const KERAS_MODEL = 'mobilenet_v2_keras';
+
+export interface ModelOpts { model: string; weights: string; numClasses?: number; width?: number; inChannels?: number }
+export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs'; out: string; dataset: string; data?: string };
 
 function requireFile(file: string, flag: string): void {
   if (!existsSync(file)) throw new UserError(`${flag} ${file}: no such file`);
@@ -19,7 +23,21 @@ function requireFile(file: string, flag: string): void {
 
 function importFor(o: ModelOpts): ReturnType<typeof importTorchModel> {
   requireFile(o.weights, '--weights');
-  return importTorchModel(o.model, o.weights, { numClasses: o.numClasses, widthMultiplier: o.width });
+  return importTorchModel(o.model, o.weights, { numClasses: o.numClasses, widthMultiplier: o.width, inChannels: o.inChannels });
+}
+
+/** Keras MobileNetV2 from tfjs artifacts, as the registry model that rebuilds it in `cat`/`eval`. */
+function importTfjs(o: ImportOpts): ReturnType<typeof importTorchModel> {
+  if (o.model !== KERAS_MODEL) throw new UserError(`--from tfjs imports Keras MobileNetV2 into --model ${KERAS_MODEL}, got --model ${o.model}`);
+  if (o.width !== undefined) throw new UserError('--from tfjs reads the width multiplier off the weights; drop --width');
+  const { model, architecture: a, result } = importKerasMobileNetV2(o.weights, { numClasses: o.numClasses, inChannels: o.inChannels });
+  if (a.hidden.length || a.padding !== 'keras' || a.bnEps !== 1e-3) {
+    model.dispose();
+    const what = a.hidden.length ? `a dense head (${a.hidden.join(', ')}) that catkit runs cannot rebuild; pass --num-classes N for a new Linear classifier`
+      : `padding '${a.padding}' / BN eps ${a.bnEps}, which ${KERAS_MODEL} does not use`;
+    throw new UserError(`${o.weights}: the Keras model has ${what}`);
+  }
+  return { model, spec: { inChannels: a.inChannels, numClasses: a.numClasses, widthMultiplier: a.widthMultiplier }, result };
 }
 
 /** Reads the tensor named `input` as float32 [N, C, H, W]. The caller disposes it. */
@@ -63,9 +81,9 @@ export function predictAction(o: ModelOpts & { input: string; output: string }):
   }
 }
 
-export function importAction(o: ModelOpts & { out: string; dataset: string; data?: string }): string {
+export function importAction(o: ImportOpts): string {
   if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new UserError(`${o.out} already holds a run; choose another --out`);
-  const { model, spec, result } = importFor(o);
+  const { model, spec, result } = o.from === 'tfjs' ? importTfjs(o) : importFor(o);
   try {
     mkdirSync(o.out, { recursive: true });
     // A float run that trained 0 epochs here: `cat --init` rebuilds the model from model/dataset/width,
@@ -74,7 +92,7 @@ export function importAction(o: ModelOpts & { out: string; dataset: string; data
     if (o.data !== undefined) config.data = o.data;
     tidy(() => saveCheckpoint(o.out, {
       epoch: 0, config, schedule: null, history: [],
-      extra: { importedFrom: path.resolve(o.weights), importedFormat: 'torch', inChannels: spec.inChannels, numClasses: spec.numClasses },
+      extra: { importedFrom: o.weights.startsWith('nsfwjs:') ? o.weights : path.resolve(o.weights), importedFormat: o.from, inChannels: spec.inChannels, numClasses: spec.numClasses },
     }, model.stateDict(), null));
     const note = (DATASET_NAMES as readonly string[]).includes(o.dataset) ? ''
       : `\nnote: '${o.dataset}' is not a dataset catkit loads (${DATASET_NAMES.join(', ')}); \`catkit cat --init ${o.out}\` needs one`;

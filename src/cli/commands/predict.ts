@@ -1,14 +1,15 @@
-// `catkit predict` and `catkit import --from torch`: option parsing only; the work (and the
+// `catkit predict` and `catkit import --from torch|tfjs`: option parsing only; the work (and the
 // engine) loads when the command runs, see predict-actions.ts.
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../../data/registry.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
-import type { ModelOpts } from './predict-actions.js';
+import type { ImportOpts, ModelOpts } from './predict-actions.js';
 
 const addModelOptions = (cmd: Command): Command => addThreadsOption(cmd)
   .requiredOption('--model <name>', 'model name (list them with `catkit models`)')
-  .requiredOption('--weights <file>', 'state dict as .safetensors with torchvision/PyTorch names')
-  .option('--num-classes <n>', 'classes (default: read off the classifier weights; must agree with them)', int('--num-classes', 1))
+  .requiredOption('--weights <file>', 'torch: state dict as .safetensors with torchvision/PyTorch names; tfjs: model.json, its folder, or nsfwjs:mobilenet_v2')
+  .option('--num-classes <n>', 'classes (default: read off the classifier weights; tfjs: another count replaces the dense head)', int('--num-classes', 1))
+  .option('--in-channels <n>', 'input channels (default: from the stem weights; tfjs: 1 sums an RGB stem for grey input)', int('--in-channels', 1))
   .option('--width <x>', 'width multiplier the weights were trained with (mobilenet_v2)', float('--width', 0.01, 64));
 
 /** Registers `predict` and `import`. */
@@ -21,12 +22,12 @@ export function registerPredictCommand(program: Command): void {
       process.stdout.write(predictAction(o) + '\n');
     });
 
-  addModelOptions(program.command('import').description('turn PyTorch weights into a catkit run folder for `catkit cat --init` and `catkit eval`'))
-    .requiredOption('--from <format>', 'source format: torch (a PyTorch state dict saved as safetensors)', oneOf('--from', ['torch'] as const))
+  addModelOptions(program.command('import').description('turn PyTorch or TensorFlow.js weights into a catkit run folder for `catkit train|cat --init` and `catkit eval`'))
+    .requiredOption('--from <format>', 'torch (a PyTorch state dict saved as safetensors) | tfjs (a Keras MobileNetV2 layers model, into --model mobilenet_v2_keras)', oneOf('--from', ['torch', 'tfjs'] as const))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--dataset <name>', `dataset recorded in the run (any name; \`cat\` and \`eval\` need one catkit loads: ${DATASET_NAMES.join(', ')})`, 'imagenet')
     .option('--data <dir>', 'dataset folder recorded in the run')
-    .action(async (o: ModelOpts & { out: string; dataset: string; data?: string }) => {
+    .action(async (o: ImportOpts) => {
       const { importAction } = await import('./predict-actions.js');
       process.stdout.write(importAction(o) + '\n');
     });
