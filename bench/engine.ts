@@ -44,7 +44,7 @@ function runCatkit(a: Args): Result {
   manualSeed(0);
   const model = resnet20({ inChannels: 3, numClasses: 10 }).toChannelsLast();
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const x = randn([a.batch, 3, 32, 32]).toChannelsLast();
+  const x = tidy(() => randn([a.batch, 3, 32, 32]).toChannelsLast()); // tidy releases the contiguous original
   const y = randint(0, 10, [a.batch]);
 
   const train: number[] = [];

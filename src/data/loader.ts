@@ -1,6 +1,6 @@
 // Mini-batches of an in-memory dataset as libtorch tensors, with a seeded per-epoch order and
 // optional augmentation done on the uint8 pixels while they are normalised into the batch.
-import { tensor, type Tensor } from '../tensor/index.js';
+import { F, tensor, type Tensor } from '../tensor/index.js';
 import { centredPlacement, renderSample, type Placement, type SampleGeometry } from './augment.js';
 import type { ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
@@ -27,6 +27,11 @@ export interface LoaderOptions {
   randomCrop?: number;
   /** Mirror left-right with probability 1/2 (default false: wrong for digits and text). */
   hflip?: boolean;
+  /**
+   * Bilinear resize of every batch to this square side after padding/cropping (0 or absent: off);
+   * small images (digits 20×20) become big enough for ImageNet backbones with a 32× downsampling.
+   */
+  resize?: number;
 }
 
 /**
@@ -45,6 +50,7 @@ export class DataLoader {
   readonly dropLast: boolean;
   readonly randomCrop: number;
   readonly hflip: boolean;
+  readonly resize: number;
   readonly normalization: Normalization;
   readonly geometry: SampleGeometry;
   readonly #lut: Float32Array;
@@ -66,6 +72,8 @@ export class DataLoader {
     this.dropLast = o.dropLast ?? false;
     this.randomCrop = randomCrop;
     this.hflip = o.hflip ?? false;
+    this.resize = o.resize ?? 0;
+    if (!Number.isInteger(this.resize) || this.resize < 0) throw new DataError(`resize must be a non-negative integer, got ${this.resize}`);
     this.geometry = { height: dataset.height, width: dataset.width, channels: dataset.channels, outHeight, outWidth };
     this.#normalizationGiven = o.normalize !== undefined;
     this.normalization = o.normalize === false ? unitScale(dataset.channels)
@@ -79,7 +87,8 @@ export class DataLoader {
 
   /** [C, H, W] of one sample in x. */
   get sampleShape(): [number, number, number] {
-    return [this.geometry.channels, this.geometry.outHeight, this.geometry.outWidth];
+    const g = this.geometry;
+    return this.resize ? [g.channels, this.resize, this.resize] : [g.channels, g.outHeight, g.outWidth];
   }
 
   /** The sample order of an epoch: a function of (seed, epoch) only, so resuming at epoch k replays it. */
@@ -117,7 +126,11 @@ export class DataLoader {
       renderSample(ds.images, i * sampleIn, g, place, this.#lut, x, k * sampleOut);
       y[k] = BigInt(ds.labels[i]!);
     }
-    return { x: tensor(x, [b, ...this.sampleShape]), y: tensor(y, [b]), indices: ids };
+    const pixels = tensor(x, [b, g.channels, g.outHeight, g.outWidth]);
+    if (!this.resize) return { x: pixels, y: tensor(y, [b]), indices: ids };
+    const resized = F.resizeBilinear(pixels, this.resize);
+    pixels.dispose();
+    return { x: resized, y: tensor(y, [b]), indices: ids };
   }
 
   #augmentPlacement(centre: Placement, epoch: number, sample: number): Placement {
@@ -134,7 +147,8 @@ export class DataLoader {
     const ds = this.dataset;
     const g = this.geometry;
     const size = `${g.channels}×${g.height}×${g.width}`;
-    const out = g.outHeight !== g.height || g.outWidth !== g.width ? ` → ${g.channels}×${g.outHeight}×${g.outWidth}` : '';
+    const out = (g.outHeight !== g.height || g.outWidth !== g.width ? ` → ${g.channels}×${g.outHeight}×${g.outWidth}` : '')
+      + (this.resize ? ` → bilinear ${this.resize}×${this.resize}` : '');
     const aug = [this.randomCrop ? `crop pad ${this.randomCrop}` : '', this.hflip ? 'hflip' : ''].filter(Boolean).join(', ') || 'none';
     const fmt = (a: number[]): string => `[${a.map((v) => v.toFixed(4)).join(', ')}]`;
     const norm = `mean ${fmt(this.normalization.mean)} std ${fmt(this.normalization.std)}${this.#normalizationGiven ? '' : ' (from this data)'}`;

@@ -25,12 +25,15 @@ export interface RunConfig {
   hflip: boolean;
   /** Pad images to this square size (e.g. 28 → 32); 0 keeps them. */
   padTo: number;
+  /** Bilinear resize of every batch to this square side (e.g. digits 20 → 64 for ImageNet backbones); 0: off. */
+  resize?: number;
   /** Fraction of the training split held out for validation, calibration and static code tables. */
   validation: number;
   limitTrain?: number;
   limitTest?: number;
-  // ---- CAT (task 'cat') ----
+  /** Weights to start from: a run folder (train: fine-tune imported/pretrained weights; cat: the float model). */
   init?: string;
+  // ---- CAT (task 'cat') ----
   actBits?: number;
   weightBits?: number;
   lambda: number;

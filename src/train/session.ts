@@ -47,12 +47,13 @@ export function validateConfig(c: RunConfig): void {
 
 function loaders(c: RunConfig, trainSet: ImageDataset, validationSet: ImageDataset, testSet: ImageDataset) {
   const padTo = c.padTo > 0 ? c.padTo : undefined;
-  const train = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true, padTo, randomCrop: c.randomCrop, hflip: c.hflip });
-  const evalOpts = { batchSize: Math.max(c.batchSize, 128), normalize: train.normalization, padTo };
+  const resize = c.resize ?? 0;
+  const train = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true, padTo, randomCrop: c.randomCrop, hflip: c.hflip, resize });
+  const evalOpts = { batchSize: Math.max(c.batchSize, 128), normalize: train.normalization, padTo, resize };
   return { train, validation: new DataLoader(validationSet, evalOpts), test: new DataLoader(testSet, evalOpts) };
 }
 
-/** Builds the session for a config; for CAT runs, loads the float weights from config.init first. */
+/** Builds the session for a config, starting from config.init's weights when given (CAT: before quantizers attach). */
 export function buildSession(config: RunConfig): Session {
   validateConfig(config);
   const splits = getDataset(config.dataset, { data: config.data });
@@ -64,9 +65,9 @@ export function buildSession(config: RunConfig): Session {
   const numClasses = splits.train.numClasses;
   manualSeed(config.seed); // initial weights are part of the run's identity
   const model = buildModel(config.model, { inChannels: splits.train.channels, numClasses, widthMultiplier: config.widthMultiplier });
+  if (config.init) loadFloatWeights(model, config.init);
   let quantizers: ActQuant[] = [];
   if (config.task === 'cat') {
-    if (config.init) loadFloatWeights(model, config.init);
     quantizers = attachActQuant(model, {
       bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
       noQuantEdges: config.noQuantEdges,

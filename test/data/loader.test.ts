@@ -161,3 +161,21 @@ test('padTo centres 20×20 in 32×32 and describe() reports the setup', () => {
   assert.match(l.describe(), /^labelled: 3 samples 1×20×20 → 1×32×32, 10 classes; batch 2 × 2, in order; augment none; normalise mean \[0\.0000\] std \[1\.0000\]$/);
   assert.throws(() => new DataLoader(ds, { batchSize: 0 }), /batch size must be a positive integer/);
 });
+
+test('resize: bilinear with half-pixel centres (align_corners false), hand-computed 2×2 → 4×4', () => {
+  // Pixels 0, 51, 102, 153 scale to 0, 0.2, 0.4, 0.6: value(y, x) = 0.2·x + 0.4·y on the source grid.
+  const ds = makeDataset({ name: 'q', images: Uint8Array.from([0, 51, 102, 153]), labels: Uint8Array.from([0]), height: 2, width: 2, numClasses: 1, classNames: ['a'] });
+  const before = memory().numTensors;
+  const l = new DataLoader(ds, { batchSize: 1, normalize: false, resize: 4 });
+  assert.deepEqual(l.sampleShape, [1, 4, 4]);
+  const [b] = [...l.batches(0)];
+  // Output centre j maps to source (j + 0.5)/2 − 0.5, clamped to [0, 1]: 0, 0.25, 0.75, 1.
+  const s = [0, 0.25, 0.75, 1];
+  const want = s.flatMap((y) => s.map((x) => 0.2 * x + 0.4 * y));
+  assert.deepEqual(b!.x.shape, [1, 1, 4, 4]);
+  b!.x.toArray().forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-6, `pixel ${i}: ${v} vs ${want[i]}`));
+  b!.x.dispose(); b!.y.dispose();
+  assert.equal(memory().numTensors, before);
+  assert.throws(() => new DataLoader(ds, { batchSize: 1, resize: -1 }), /resize must be a non-negative integer/);
+  assert.match(l.describe(), /bilinear 4×4/);
+});

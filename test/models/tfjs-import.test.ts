@@ -4,8 +4,10 @@
 // Keras padding and BN epsilon are all checked at once).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +19,7 @@ import { importAction } from '../../src/cli/commands/predict-actions.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { assertClose } from '../helpers/assert-close.js';
 
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 const SIZE = 224;
 const N = 2;
 let nsfw: TfjsModel;
@@ -163,4 +166,23 @@ test('catkit import --from tfjs writes a run that rebuilds as mobilenet_v2_keras
     /dense head \(256, 128\) that catkit runs cannot rebuild; pass --num-classes/);
   assert.throws(() => importAction({ from: 'tfjs', model: 'resnet18', weights: 'nsfwjs:mobilenet_v2', numClasses: 10, out: path.join(tmp, 'run3'), dataset: 'digits' }),
     /--from tfjs imports Keras MobileNetV2 into --model mobilenet_v2_keras/);
+});
+
+test('catkit train --init fine-tunes the imported backbone on resized digits', () => {
+  const init = path.join(tmp, 'run');
+  if (!existsSync(path.join(init, 'checkpoint.json'))) importAction({ from: 'tfjs', model: 'mobilenet_v2_keras', weights: 'nsfwjs:mobilenet_v2', numClasses: 10, inChannels: 1, out: init, dataset: 'digits' });
+  const out = path.join(tmp, 'ft');
+  // lr 1e-9: one step barely moves the weights, so they must still be the imported ones.
+  const r = spawnSync(process.execPath, [BIN, 'train', '--init', init, '--resize', '32', '--epochs', '1', '--batch-size', '16', '--limit-train', '32',
+    '--limit-test', '32', '--lr', '1e-9', '--out', out], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  assert.equal(r.status, 0, r.stderr);
+  const a = loadCheckpoint(init), b = loadCheckpoint(out);
+  try {
+    assert.equal(b.meta.config.model, 'mobilenet_v2_keras');
+    assert.equal(b.meta.config.resize, 32);
+    assert.equal(b.meta.config.init, init);
+    for (const key of ['features.0.0.weight', 'features.9.conv.1.0.weight', 'classifier.1.weight']) {
+      assertClose(b.model.get(key)!, a.model.get(key)!, { rtol: 1e-5, atol: 1e-6 }, key);
+    }
+  } finally { for (const t of [...a.model.values(), ...a.optimizer.values(), ...b.model.values(), ...b.optimizer.values()]) t.dispose(); }
 });

@@ -28,6 +28,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--random-crop <pad>', 'random crop with this zero padding (0: off)', int('--random-crop', 0, 16))
     .option('--hflip', 'random horizontal flips')
     .option('--pad-to <size>', 'zero-pad images to this square size', int('--pad-to', 0, 4096))
+    .option('--resize <size>', 'bilinear resize of every batch to this square size (e.g. 64 for ImageNet backbones on digits; 0: off)', int('--resize', 0, 4096))
     .option('--validation <fraction>', 'held-out share of the training split', float('--validation', 0, 1))
     .option('--limit-train <n>', 'use at most n training images (stratified)', int('--limit-train', 1))
     .option('--limit-test <n>', 'use at most n test images (stratified)', int('--limit-test', 1))
@@ -44,7 +45,7 @@ const pick = (o: Opts, keys: Record<string, keyof RunConfig>): Partial<RunConfig
 const COMMON_KEYS: Record<string, keyof RunConfig> = {
   data: 'data', epochs: 'epochs', batchSize: 'batchSize', lr: 'lr', momentum: 'momentum', weightDecay: 'weightDecay',
   optimizer: 'optimizer', schedule: 'schedule', gamma: 'gamma', stepSize: 'stepSize', warmup: 'warmupEpochs', seed: 'seed',
-  randomCrop: 'randomCrop', hflip: 'hflip', padTo: 'padTo', validation: 'validation', limitTrain: 'limitTrain', limitTest: 'limitTest',
+  randomCrop: 'randomCrop', hflip: 'hflip', padTo: 'padTo', resize: 'resize', validation: 'validation', limitTrain: 'limitTrain', limitTest: 'limitTest',
 };
 
 // The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
@@ -83,8 +84,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--model <name>', 'model name (list them with `catkit models`)', TRAIN_DEFAULTS.model)
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, TRAIN_DEFAULTS.dataset)
     .option('--width <x>', 'width multiplier', float('--width', 0.01, 64))
+    .option('--init <run>', 'start from the weights of this run folder (e.g. from `catkit import`); its model, width and dataset are used')
     .action(async (o: Opts) => {
-      const config: RunConfig = { ...TRAIN_DEFAULTS, model: o.model as string, dataset: o.dataset as string, ...pick(o, { ...COMMON_KEYS, width: 'widthMultiplier' }), nesterov: o.nesterov !== false };
+      let config: RunConfig = { ...TRAIN_DEFAULTS, model: o.model as string, dataset: o.dataset as string, ...pick(o, { ...COMMON_KEYS, width: 'widthMultiplier' }), nesterov: o.nesterov !== false };
+      if (o.init !== undefined) {
+        const base = savedConfig(o.init as string);
+        config = { ...config, model: base.model, widthMultiplier: base.widthMultiplier, dataset: base.dataset, data: o.data === undefined ? base.data : o.data as string, init: o.init as string };
+      }
       await finishRun(config, o);
     });
 
@@ -115,7 +121,7 @@ export function registerTrainCommands(program: Command): void {
       if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
       const weightBits = o.weightBits as number;
       const config: RunConfig = {
-        ...TRAIN_DEFAULTS, model: base.model, dataset: base.dataset, data: base.data, widthMultiplier: base.widthMultiplier, padTo: base.padTo,
+        ...TRAIN_DEFAULTS, model: base.model, dataset: base.dataset, data: base.data, widthMultiplier: base.widthMultiplier, padTo: base.padTo, resize: base.resize ?? 0,
         randomCrop: base.randomCrop, hflip: base.hflip, validation: base.validation, seed: base.seed, batchSize: base.batchSize,
         ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: o.nesterov === false ? false : CAT_DEFAULTS.nesterov ?? false,
         task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
