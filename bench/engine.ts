@@ -7,39 +7,16 @@
 //
 // --rounds N alternates catkit and PyTorch N times (still one at a time) and reports the median of
 // the per-round medians, so load from other processes on a shared machine hits both sides alike.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { F, getNumThreads, libtorchVersion, manualSeed, noGrad, randint, randn, setNumThreads, tidy } from '../src/tensor/index.js';
 import { resnet20 } from '../src/models/resnet-cifar.js';
 import { SGD } from '../src/optim/index.js';
-
-interface Args { threads: number; steps: number; warmup: number; batch: number; rounds: number }
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: os.availableParallelism(), steps: 20, warmup: 3, batch: 64, rounds: 1 };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(threads|steps|warmup|batch|rounds)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`engine bench: unknown argument '${argv[i]}' (use --threads N --steps N --warmup N --batch N --rounds N)`);
-    const v = Number(m[2] ?? argv[++i]);
-    if (!Number.isInteger(v) || v < (m[1] === 'warmup' ? 0 : 1)) throw new Error(`engine bench: --${m[1]} needs a positive integer`);
-    a[m[1] as keyof Args] = v;
-  }
-  return a;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-};
+import { loadNote, median, parseBenchArgs, runPythonJson, table, type BenchArgs } from './common.js';
 
 /** train_cpu_ms: process CPU time per step, all threads (well below threads × train_ms means the machine was busy). */
 interface Result { train_ms: number; train_cpu_ms: number; forward_ms: number; rss_mb: number; threads: number; params: number }
 
-function runCatkit(a: Args): Result {
+function runCatkit(a: BenchArgs): Result {
   setNumThreads(a.threads);
   manualSeed(0);
   const model = resnet20({ inChannels: 3, numClasses: 10 }).toChannelsLast();
@@ -90,32 +67,13 @@ function runCatkit(a: Args): Result {
   return result;
 }
 
-function runPytorch(a: Args): Result {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // dist/bench/engine.js → bench/pytorch_resnet20.py at the package root (or next to engine.ts).
-  const script = [path.resolve(here, '../../bench/pytorch_resnet20.py'), path.resolve(here, 'pytorch_resnet20.py')].find(existsSync);
-  if (!script) throw new Error('engine bench: bench/pytorch_resnet20.py not found');
-  // Debian's python3-torch; the `python3` on PATH may be a pyenv without torch.
-  const python = process.env.CATKIT_BENCH_PYTHON ?? '/usr/bin/python3';
-  const r = spawnSync(python, [script, String(a.threads), String(a.steps), String(a.warmup), String(a.batch)], {
-    encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(a.threads) },
-  });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`engine bench: ${python} ${script} exited with ${r.status}:\n${r.stderr}`);
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as Result;
+function runPytorch(a: BenchArgs): Result {
+  return runPythonJson<Result>('engine', 'pytorch_resnet20.py', [String(a.threads), String(a.steps), String(a.warmup), String(a.batch)], a.threads);
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-}
-
-const args = parseArgs(process.argv.slice(2));
-const load = os.loadavg()[0]!;
+const args = parseBenchArgs('engine', process.argv.slice(2), { steps: 20, warmup: 3, batch: 64, rounds: 1 });
 console.log(`ResNet-20 (CIFAR), batch ${args.batch}, channels-last, SGD momentum 0.9, ${args.threads} thread(s), ` +
-  `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; load avg ${load.toFixed(2)} on ${os.availableParallelism()} cores` +
-  (load > os.availableParallelism() * 0.5 ? ' (machine is busy: timings are noisy)' : ''));
+  `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; ${loadNote()}`);
 const ckRounds: Result[] = [];
 const ptRounds: Result[] = [];
 for (let r = 0; r < args.rounds; r++) {

@@ -18,37 +18,16 @@
 // warm-up epoch there: it starts the worker pools). --batch is also the loaders' batch size.
 // --rounds N alternates catkit and PyTorch N times (still one at a time) and reports the median of
 // the per-round medians, so load from other processes on a shared machine hits both sides alike.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { F, getNumThreads, libtorchVersion, manualSeed, memory, noGrad, randint, randn, setNumThreads, tidy } from '../src/tensor/index.js';
 import { resnet18 } from '../src/models/resnet.js';
 import { SGD } from '../src/optim/index.js';
+import { loadNote, median, parseBenchArgs, runPythonJson, table, type BenchArgs } from './common.js';
 import { ImageFolderLoader, openImageFolder } from '../src/data/image-folder.js';
 import { mulberry32 } from '../src/data/random.js';
-
-interface Args { threads: number; steps: number; warmup: number; batch: number; rounds: number }
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: os.availableParallelism(), steps: 5, warmup: 2, batch: 32, rounds: 1 };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--(threads|steps|warmup|batch|rounds)(?:=(.*))?$/.exec(argv[i]!);
-    if (!m) throw new Error(`resnet18 bench: unknown argument '${argv[i]}' (use --threads N --steps N --warmup N --batch N --rounds N)`);
-    const v = Number(m[2] ?? argv[++i]);
-    if (!Number.isInteger(v) || v < (m[1] === 'warmup' ? 0 : 1)) throw new Error(`resnet18 bench: --${m[1]} needs a positive integer`);
-    a[m[1] as keyof Args] = v;
-  }
-  return a;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((p, q) => p - q);
-  const k = s.length >> 1;
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-};
 
 const SIZE = 224;
 const CLASSES = 1000;
@@ -64,7 +43,7 @@ type DecodeRates = Record<string, number>;
 /** train_cpu_ms: process CPU time per step, all threads (well below threads × train_ms means the machine was busy). */
 interface EngineResult { train_ms: number; train_cpu_ms: number; eval_ms: number; rss_mb: number; threads: number; params: number }
 
-function runCatkit(a: Args): EngineResult {
+function runCatkit(a: BenchArgs): EngineResult {
   setNumThreads(a.threads);
   manualSeed(0);
   const model = resnet18({ numClasses: CLASSES }).toChannelsLast();
@@ -113,26 +92,11 @@ function runCatkit(a: Args): EngineResult {
   return result;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// dist/bench/resnet18.js → bench/pytorch_resnet18.py at the package root (or next to resnet18.ts).
-const script = [path.resolve(here, '../../bench/pytorch_resnet18.py'), path.resolve(here, 'pytorch_resnet18.py')].find(existsSync);
-// Debian's python3-torch; the `python3` on PATH may be a pyenv without torch.
-const python = process.env.CATKIT_BENCH_PYTHON ?? '/usr/bin/python3';
-
-function runPython<T>(args: string[], threads: number): T {
-  if (!script) throw new Error('resnet18 bench: bench/pytorch_resnet18.py not found');
-  const r = spawnSync(python, [script, ...args], {
-    encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads) }, maxBuffer: 16 << 20,
-  });
-  if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`resnet18 bench: ${python} ${script} ${args.join(' ')} exited with ${r.status}:\n${r.stderr}`);
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  return JSON.parse(line) as T;
-}
+const runPython = <T>(args: string[], threads: number): T => runPythonJson<T>('resnet18', 'pytorch_resnet18.py', args, threads);
 
 type PytorchEngineResult = EngineResult & { torch: string; torchvision: string };
 
-const runPytorch = (a: Args): PytorchEngineResult =>
+const runPytorch = (a: BenchArgs): PytorchEngineResult =>
   runPython<PytorchEngineResult>(['model', String(a.threads), String(a.steps), String(a.warmup), String(a.batch)], a.threads);
 
 // ---------------------------------------------------------------------------------------------
@@ -184,7 +148,7 @@ async function writeFixture(): Promise<{ root: string; bytes: number; files: num
   return { root, bytes, files };
 }
 
-async function runCatkitDecode(root: string, a: Args): Promise<DecodeRates> {
+async function runCatkitDecode(root: string, a: BenchArgs): Promise<DecodeRates> {
   const out: DecodeRates = {};
   const warm = Math.min(a.warmup, 1);
   for (const t of TRANSFORMS) {
@@ -212,23 +176,16 @@ async function runCatkitDecode(root: string, a: Args): Promise<DecodeRates> {
   return out;
 }
 
-const runPytorchDecode = (root: string, a: Args): DecodeRates =>
+const runPytorchDecode = (root: string, a: BenchArgs): DecodeRates =>
   runPython<{ img_s: DecodeRates }>(['decode', root, String(a.batch), String(a.steps), String(a.warmup), ...WORKERS.map(String)], a.threads).img_s;
 
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')).join('\n');
-}
-
-const args = parseArgs(process.argv.slice(2));
+const args = parseBenchArgs('resnet18', process.argv.slice(2), { steps: 5, warmup: 2, batch: 32, rounds: 1 });
 const tensorsAtStart = memory().numTensors;
-const load = os.loadavg()[0]!;
 console.log(`ResNet-18 (ImageNet), ${SIZE}×${SIZE}, batch ${args.batch}, channels-last, SGD momentum 0.9, ${args.threads} thread(s), ` +
-  `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; load avg ${load.toFixed(2)} on ${os.availableParallelism()} cores` +
-  (load > os.availableParallelism() * 0.5 ? ' (machine is busy: timings are noisy)' : ''));
+  `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; ${loadNote()}`);
 
 const ckRounds: EngineResult[] = [];
 const ptRounds: PytorchEngineResult[] = [];
