@@ -8,64 +8,14 @@
 // --rounds N alternates catkit and PyTorch N times (still one at a time) and reports the median of
 // the per-round medians, so load from other processes on a shared machine hits both sides alike.
 import os from 'node:os';
-import { F, getNumThreads, libtorchVersion, manualSeed, noGrad, randint, randn, setNumThreads, tidy } from '../src/tensor/index.js';
+import { libtorchVersion } from '../src/tensor/index.js';
 import { resnet20 } from '../src/models/resnet-cifar.js';
-import { SGD } from '../src/optim/index.js';
+import { timeModel, type ModelTiming } from './time-model.js';
 import { loadNote, median, parseBenchArgs, runPythonJson, table, type BenchArgs } from './common.js';
 
-/** train_cpu_ms: process CPU time per step, all threads (well below threads × train_ms means the machine was busy). */
-interface Result { train_ms: number; train_cpu_ms: number; forward_ms: number; rss_mb: number; threads: number; params: number }
+type Result = ModelTiming;
 
-function runCatkit(a: BenchArgs): Result {
-  setNumThreads(a.threads);
-  manualSeed(0);
-  const model = resnet20({ inChannels: 3, numClasses: 10 }).toChannelsLast();
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const x = tidy(() => randn([a.batch, 3, 32, 32]).toChannelsLast()); // tidy releases the contiguous original
-  const y = randint(0, 10, [a.batch]);
-
-  const train: number[] = [];
-  const trainCpu: number[] = [];
-  model.train();
-  for (let i = 0; i < a.warmup + a.steps; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    // zeroGrad() drops the gradients (set-to-none, catkit's default); PyTorch 1.13's zero_grad()
-    // zeroes them in place instead, which costs it one extra small fill and add per parameter.
-    tidy(() => {
-      opt.zeroGrad();
-      const loss = F.crossEntropy(model.forward(x), y);
-      loss.backward();
-      opt.step();
-      loss.item();
-    });
-    if (i >= a.warmup) {
-      train.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      trainCpu.push((c.user + c.system) / 1000);
-    }
-  }
-
-  const forward: number[] = [];
-  model.eval();
-  noGrad(() => {
-    for (let i = 0; i < a.warmup + a.steps; i++) {
-      const t0 = performance.now();
-      tidy(() => { model.forward(x).sum().item(); });
-      if (i >= a.warmup) forward.push(performance.now() - t0);
-    }
-  });
-
-  const result = {
-    train_ms: median(train), train_cpu_ms: median(trainCpu), forward_ms: median(forward),
-    rss_mb: process.resourceUsage().maxRSS / 1024, threads: getNumThreads(), params: model.numParameters(),
-  };
-  opt.dispose();
-  model.dispose();
-  x.dispose();
-  y.dispose();
-  return result;
-}
+const runCatkit = (a: BenchArgs): Result => timeModel(() => resnet20({ inChannels: 3, numClasses: 10 }), [3, 32, 32], 10, a);
 
 function runPytorch(a: BenchArgs): Result {
   return runPythonJson<Result>('engine', 'pytorch_resnet20.py', [String(a.threads), String(a.steps), String(a.warmup), String(a.batch)], a.threads);

@@ -8,53 +8,16 @@
       train transform (RandomResizedCrop 224 + flip) and the eval transform (Resize 256 +
       CenterCrop 224), each with ToTensor + ImageNet Normalize, for each worker count.
 """
-import json, os, resource, statistics, sys, time
+import json, os, statistics, sys, time
 import torch
-import torch.nn.functional as F
 import torchvision
+from pytorch_timing import time_model
 
 
 def model_bench(threads, steps, warmup, batch):
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18().to(memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    x = torch.randn(batch, 3, 224, 224).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 1000, (batch,))
-
-    train_ms, train_cpu_ms = [], []
-    model.train()
-    for i in range(warmup + steps):
-        t0, c0 = time.perf_counter(), time.process_time()
-        # set_to_none: drop the gradients as catkit's zeroGrad() does (1.13's default zeroes them in place).
-        opt.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        loss.item()
-        if i >= warmup:
-            train_ms.append((time.perf_counter() - t0) * 1e3)
-            train_cpu_ms.append((time.process_time() - c0) * 1e3)  # all threads; shows how loaded the machine was
-
-    eval_ms = []
-    model.eval()
-    with torch.no_grad():
-        for i in range(warmup + steps):
-            t0 = time.perf_counter()
-            model(x).sum().item()
-            if i >= warmup:
-                eval_ms.append((time.perf_counter() - t0) * 1e3)
-
-    return {
-        "train_ms": statistics.median(train_ms),
-        "train_cpu_ms": statistics.median(train_cpu_ms),
-        "eval_ms": statistics.median(eval_ms),
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "threads": torch.get_num_threads(),
-        "params": sum(p.numel() for p in model.parameters()),
-        "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
-    }
+    r = time_model(torchvision.models.resnet18, (3, 224, 224), 1000, threads, steps, warmup, batch)
+    r["eval_ms"] = r.pop("forward_ms")
+    return {**r, "torch": torch.__version__, "torchvision": torchvision.__version__}
 
 
 def decode_bench(root, batch, steps, warmup, workers):

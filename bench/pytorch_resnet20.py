@@ -1,13 +1,12 @@
 """PyTorch reference for bench/engine.ts: the same ResNet-20 (CIFAR layout, 16/32/64 channels, BN,
 1x1-conv projection shortcuts), batch 64, SGD momentum 0.9, channels-last. Prints one JSON line."""
-import json, resource, statistics, sys, time
+import json, sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from pytorch_timing import time_model
 
 threads, steps, warmup, batch = (int(a) for a in sys.argv[1:5])
-torch.set_num_threads(threads)
-torch.manual_seed(0)
 
 
 class Block(nn.Module):
@@ -48,38 +47,4 @@ class ResNet20(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
-model = ResNet20().to(memory_format=torch.channels_last)
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-x = torch.randn(batch, 3, 32, 32).contiguous(memory_format=torch.channels_last)
-y = torch.randint(0, 10, (batch,))
-
-train_ms, train_cpu_ms = [], []
-model.train()
-for i in range(warmup + steps):
-    t0, c0 = time.perf_counter(), time.process_time()
-    opt.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    opt.step()
-    loss.item()
-    if i >= warmup:
-        train_ms.append((time.perf_counter() - t0) * 1e3)
-        train_cpu_ms.append((time.process_time() - c0) * 1e3)  # all threads; shows how loaded the machine was
-
-forward_ms = []
-model.eval()
-with torch.no_grad():
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        model(x).sum().item()
-        if i >= warmup:
-            forward_ms.append((time.perf_counter() - t0) * 1e3)
-
-print(json.dumps({
-    "train_ms": statistics.median(train_ms),
-    "train_cpu_ms": statistics.median(train_cpu_ms),
-    "forward_ms": statistics.median(forward_ms),
-    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    "threads": torch.get_num_threads(),
-    "params": sum(p.numel() for p in model.parameters()),
-}))
+print(json.dumps(time_model(ResNet20, (3, 32, 32), 10, threads, steps, warmup, batch)))

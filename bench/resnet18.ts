@@ -22,9 +22,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { F, getNumThreads, libtorchVersion, manualSeed, memory, noGrad, randint, randn, setNumThreads, tidy } from '../src/tensor/index.js';
+import { libtorchVersion, memory } from '../src/tensor/index.js';
 import { resnet18 } from '../src/models/resnet.js';
-import { SGD } from '../src/optim/index.js';
+import { timeModel } from './time-model.js';
 import { loadNote, median, parseBenchArgs, runPythonJson, table, type BenchArgs } from './common.js';
 import { ImageFolderLoader, openImageFolder } from '../src/data/image-folder.js';
 import { mulberry32 } from '../src/data/random.js';
@@ -44,52 +44,8 @@ type DecodeRates = Record<string, number>;
 interface EngineResult { train_ms: number; train_cpu_ms: number; eval_ms: number; rss_mb: number; threads: number; params: number }
 
 function runCatkit(a: BenchArgs): EngineResult {
-  setNumThreads(a.threads);
-  manualSeed(0);
-  const model = resnet18({ numClasses: CLASSES }).toChannelsLast();
-  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
-  const x = tidy(() => randn([a.batch, 3, SIZE, SIZE]).toChannelsLast());
-  const y = randint(0, CLASSES, [a.batch]);
-
-  const train: number[] = [];
-  const trainCpu: number[] = [];
-  model.train();
-  for (let i = 0; i < a.warmup + a.steps; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    tidy(() => {
-      opt.zeroGrad();
-      const loss = F.crossEntropy(model.forward(x), y);
-      loss.backward();
-      opt.step();
-      loss.item();
-    });
-    if (i >= a.warmup) {
-      train.push(performance.now() - t0);
-      const c = process.cpuUsage(c0);
-      trainCpu.push((c.user + c.system) / 1000);
-    }
-  }
-
-  const evalMs: number[] = [];
-  model.eval();
-  noGrad(() => {
-    for (let i = 0; i < a.warmup + a.steps; i++) {
-      const t0 = performance.now();
-      tidy(() => { model.forward(x).sum().item(); });
-      if (i >= a.warmup) evalMs.push(performance.now() - t0);
-    }
-  });
-
-  const result = {
-    train_ms: median(train), train_cpu_ms: median(trainCpu), eval_ms: median(evalMs),
-    rss_mb: process.resourceUsage().maxRSS / 1024, threads: getNumThreads(), params: model.numParameters(),
-  };
-  opt.dispose();
-  model.dispose();
-  x.dispose();
-  y.dispose();
-  return result;
+  const { forward_ms, ...rest } = timeModel(() => resnet18({ numClasses: CLASSES }), [3, SIZE, SIZE], CLASSES, a);
+  return { ...rest, eval_ms: forward_ms };
 }
 
 const runPython = <T>(args: string[], threads: number): T => runPythonJson<T>('resnet18', 'pytorch_resnet18.py', args, threads);
