@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tensor } from '../tensor/index.js';
+import type { BatchSource } from './batch-source.js';
 import { splitIndices } from './dataset.js';
 import { DataError } from './errors.js';
 import type { DecodeReply, DecodeRequest } from './image-worker.js';
@@ -224,7 +225,7 @@ interface Decoded { data: (Float32Array | null)[]; ids: Int32Array }
  * batch's x and y; call close() when done (idle workers do not keep the process alive).
  * With onBadImage 'skip', a batch holding an unreadable file is one sample shorter.
  */
-export class ImageFolderLoader {
+export class ImageFolderLoader implements BatchSource {
   readonly split: ImageFolderSplit;
   readonly batchSize: number;
   readonly size: number;
