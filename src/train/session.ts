@@ -1,7 +1,7 @@
 // Builds everything a run needs from its config: data splits and loaders, the model (float or
 // CAT-converted, with initial weights), the optimizer and schedule.
 import { dispose, manualSeed } from '../tensor/index.js';
-import { DataLoader, getDataset, limit, splitDataset, type ImageDataset } from '../data/index.js';
+import { DataLoader, closeSources, getDataset, limit, splitDataset, type BatchSource, type ImageDataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
 import { SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, StepLR, LambdaLR, LinearWarmup, paramGroupsNoDecay, type LRScheduler, type Optimizer } from '../optim/index.js';
@@ -14,12 +14,17 @@ export interface Session {
   model: Module;
   /** Activation quantizers, input to output (empty for a float run). */
   quantizers: ActQuant[];
-  train: DataLoader;
+  train: BatchSource;
   /** Held-out part of the training split: calibration, static code tables, validation. */
-  validation: DataLoader;
-  test: DataLoader;
+  validation: BatchSource;
+  test: BatchSource;
   classNames: string[];
   numClasses: number;
+}
+
+/** Ends a session: disposes the model and closes its batch sources (stopping decoding threads). */
+export async function disposeSession(s: Session): Promise<void> {
+  try { s.model.dispose(); } finally { await closeSources([s.train, s.validation, s.test]); }
 }
 
 export class ConfigError extends Error {
@@ -65,15 +70,17 @@ export function buildSession(config: RunConfig): Session {
   manualSeed(config.seed); // initial weights are part of the run's identity
   const model = buildModel(config.model, { inChannels: splits.train.channels, numClasses, widthMultiplier: config.widthMultiplier });
   let quantizers: ActQuant[] = [];
-  if (config.task === 'cat') {
-    if (config.init) loadFloatWeights(model, config.init);
-    quantizers = attachActQuant(model, {
-      bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
-      noQuantEdges: config.noQuantEdges,
-      sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
-    });
-    if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
-  }
+  try {
+    if (config.task === 'cat') {
+      if (config.init) loadFloatWeights(model, config.init);
+      quantizers = attachActQuant(model, {
+        bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
+        noQuantEdges: config.noQuantEdges,
+        sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
+      });
+      if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
+    }
+  } catch (e) { model.dispose(); throw e; }
   return { config, model, quantizers, train, validation, test, classNames: [...splits.classNames], numClasses };
 }
 

@@ -66,7 +66,7 @@ async function finishRun(config: RunConfig, o: Opts): Promise<void> {
     throw new UserError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
   const { runTraining } = await engine();
-  const report = runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
+  const report = await runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
   await printReport(report, o, outDir);
 }
 
@@ -133,7 +133,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: Opts) => {
       const { runEvaluation } = await engine();
-      const report = runEvaluation(o.checkpoint as string, { codedBatches: o.codedBatches as number | undefined });
+      const report = await runEvaluation(o.checkpoint as string, { codedBatches: o.codedBatches as number | undefined });
       const dir = (o.checkpoint as string).endsWith('.json') ? path.dirname(o.checkpoint as string) : (o.checkpoint as string);
       await printReport(report, o, dir);
     });
