@@ -1,19 +1,24 @@
 // The async training path over batch sources: sync (DataLoader) and async sources give the same
-// results, and batches are disposed when a consumer stops early or a step fails.
+// results, batches are disposed when a consumer stops early or a step fails, and a run closes
+// its image loaders whether it succeeds or not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { memory, type Tensor } from '../../src/tensor/index.js';
+import { DataError } from '../../src/data/errors.js';
 import type { Batch } from '../../src/data/loader.js';
 import type { BatchSource } from '../../src/data/batch-source.js';
+import { ImageFolderLoader } from '../../src/data/image-folder.js';
 import { TRAIN_DEFAULTS, type RunConfig } from '../../src/train/config.js';
 import { buildSession } from '../../src/train/session.js';
 import { evaluateAccuracy } from '../../src/train/evaluate.js';
 import { fit, streamInputs } from '../../src/train/trainer.js';
+import { runTraining } from '../../src/train/run.js';
 import { NonFiniteError } from '../../src/train/nonfinite.js';
 import { createProgress } from '../../src/train/progress.js';
+import { FIXTURE_WNIDS, makeImageFolderFixture } from '../helpers/image-folder-fixture.js';
 
 const quiet = createProgress({ quiet: true });
 const small: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', widthMultiplier: 0.25, dataset: 'digits', limitTrain: 64, limitTest: 40, batchSize: 16, epochs: 1, lr: 0.05 };
@@ -102,4 +107,27 @@ test('a failing training step disposes its batch and closes the epoch iterator',
     s.model.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('runTraining closes its image loaders when it finishes and when it fails', async (t) => {
+  const data = await makeImageFolderFixture({ trainPerClass: 4, valPerClass: 1 });
+  const out = mkdtempSync(path.join(os.tmpdir(), 'catkit-close-'));
+  const original = ImageFolderLoader.prototype.close;
+  let closed = 0;
+  ImageFolderLoader.prototype.close = async function (this: ImageFolderLoader) { closed++; return original.call(this); };
+  t.after(() => {
+    ImageFolderLoader.prototype.close = original;
+    rmSync(data, { recursive: true, force: true });
+    rmSync(out, { recursive: true, force: true });
+  });
+  const config: RunConfig = {
+    ...small, dataset: 'imagenet', data, imageSize: 16, workers: 1, randomCrop: 0, batchSize: 2, limitTrain: undefined, limitTest: undefined, validation: 0.25,
+  };
+  const report = await runTraining(config, { outDir: path.join(out, 'ok'), progress: quiet });
+  assert.equal(report.dataset, 'imagenet');
+  assert.equal(closed, 3);
+  // An unreadable test image fails the end-of-epoch evaluation (--bad-images fail).
+  writeFileSync(path.join(data, 'val', FIXTURE_WNIDS[0], 'broken.JPEG'), Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3]));
+  await assert.rejects(runTraining(config, { outDir: path.join(out, 'fail'), progress: quiet }), (e: unknown) => e instanceof DataError && /broken\.JPEG: unreadable image/.test((e as Error).message));
+  assert.equal(closed, 6);
 });
