@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { tensor } from '../tensor/index.js';
+import type { BatchSource } from './batch-source.js';
 import { splitIndices } from './dataset.js';
 import { DataError } from './errors.js';
 import type { DecodeReply, DecodeRequest } from './image-worker.js';
@@ -17,8 +18,10 @@ export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({ mean: [0.48
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
 const LABEL_FILES = ['LOC_val_solution.csv', 'val_labels.txt'] as const;
-const LAYOUT = 'expected an ImageNet-style folder: DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG, '
+/** The folder layout openImageFolder accepts, for messages. */
+export const IMAGE_FOLDER_LAYOUT = 'DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG, '
   + `or a flat DIR/val/*.JPEG with ${LABEL_FILES.join(' or ')} (in DIR or DIR/val)`;
+const LAYOUT = `expected an ImageNet-style folder: ${IMAGE_FOLDER_LAYOUT}`;
 
 /** The files and labels of one split; class index = position of the wnid in sorted train/ folder names. */
 export interface ImageFolderSplit {
@@ -100,6 +103,18 @@ export function openImageFolder(root: string, o: ImageFolderOptions = {}): Image
     n: ids.length,
     numClasses: classNames.length,
     classNames: Object.freeze(classNames),
+  };
+}
+
+/** The given samples of a split (in the given order) as a split of its own, e.g. a held-out part. */
+export function subsetImageFolder(split: ImageFolderSplit, indices: ArrayLike<number>, name = split.name): ImageFolderSplit {
+  const ids = Int32Array.from(indices);
+  for (const i of ids) if (!(i >= 0 && i < split.n)) throw new RangeError(`subsetImageFolder: index ${i} is outside 0..${split.n - 1}`);
+  return {
+    name, root: split.root, numClasses: split.numClasses, classNames: split.classNames,
+    files: Object.freeze(Array.from(ids, (i) => split.files[i]!)),
+    labels: Int32Array.from(ids, (i) => split.labels[i]!),
+    n: ids.length,
   };
 }
 
@@ -224,7 +239,7 @@ interface Decoded { data: (Float32Array | null)[]; ids: Int32Array }
  * batch's x and y; call close() when done (idle workers do not keep the process alive).
  * With onBadImage 'skip', a batch holding an unreadable file is one sample shorter.
  */
-export class ImageFolderLoader {
+export class ImageFolderLoader implements BatchSource {
   readonly split: ImageFolderSplit;
   readonly batchSize: number;
   readonly size: number;

@@ -12,6 +12,13 @@ export type DecodeReply = { id: number; data: Float32Array } | { id: number; err
 sharp.concurrency(1);
 sharp.cache(false);
 
+/**
+ * Triangle-filter (bilinear) reduction, the closest libvips kernel to torchvision's default
+ * bilinear Resize; sharp's default is lanczos3. sharp ≥ 0.33 accepts 'linear' at run time, but
+ * its 0.33 typings omit it from KernelEnum, hence the cast.
+ */
+const KERNEL = 'linear' as keyof sharp.KernelEnum;
+
 async function decode(r: DecodeRequest): Promise<Float32Array> {
   const s = r.size;
   // Not EXIF-rotated, as PIL (torchvision) does not either; grey/CMYK become sRGB, alpha is dropped.
@@ -23,11 +30,11 @@ async function decode(r: DecodeRequest): Promise<Float32Array> {
   if (r.train) {
     const rng = mulberry32(r.seed);
     const box = randomResizedCropBox(w, h, rng);
-    pipe = img.extract(box).resize(s, s, { fit: 'fill' });
+    pipe = img.extract(box).resize(s, s, { fit: 'fill', kernel: KERNEL });
     if (rng() < 0.5) pipe = pipe.flop();
   } else {
     const g = evalResizeCrop(w, h, s);
-    pipe = img.resize(g.width, g.height, { fit: 'fill' }).extract(g.crop);
+    pipe = img.resize(g.width, g.height, { fit: 'fill', kernel: KERNEL }).extract(g.crop);
   }
   const { data, info } = await pipe.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.width !== s || info.height !== s || info.channels !== 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${s}×${s}×3`);

@@ -2,6 +2,7 @@
 // optional augmentation done on the uint8 pixels while they are normalised into the batch.
 import { F, tensor, type Tensor } from '../tensor/index.js';
 import { centredPlacement, renderSample, type Placement, type SampleGeometry } from './augment.js';
+import type { BatchSource } from './batch-source.js';
 import type { ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { computeNormalization, normalizationTable, resolveNormalization, unitScale, type Normalization } from './normalize.js';
@@ -42,7 +43,7 @@ export interface LoaderOptions {
  */
 export interface Batch { x: Tensor; y: Tensor; indices: Int32Array }
 
-export class DataLoader {
+export class DataLoader implements BatchSource {
   readonly dataset: ImageDataset;
   readonly batchSize: number;
   readonly shuffle: boolean;

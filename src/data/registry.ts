@@ -1,4 +1,5 @@
-// Datasets by name, for the CLI's --dataset option.
+// Datasets by name, for the CLI's --dataset option: small ones loaded into memory, and ImageNet-style
+// image folders, which are streamed (see image-folder.ts) and so have no in-memory loader here.
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import type { ImageDataset } from './dataset.js';
 import { loadDigits } from './digits.js';
@@ -21,13 +22,23 @@ const LOADERS = {
   cifar100: (o: DatasetSourceOptions): DatasetSplits => loadCifar100(o),
 } as const;
 
-export type DatasetName = keyof typeof LOADERS;
-export const DATASET_NAMES = Object.freeze(Object.keys(LOADERS) as DatasetName[]);
+/** Datasets read from an ImageNet-style folder (--data DIR with train/<wnid>/ and val/) by worker threads. */
+export const IMAGE_FOLDER_DATASETS = Object.freeze(['imagenet'] as const);
+export type ImageFolderDatasetName = (typeof IMAGE_FOLDER_DATASETS)[number];
+export type InMemoryDatasetName = keyof typeof LOADERS;
+export type DatasetName = InMemoryDatasetName | ImageFolderDatasetName;
+export const DATASET_NAMES = Object.freeze([...Object.keys(LOADERS), ...IMAGE_FOLDER_DATASETS] as DatasetName[]);
 
-/** Loads a dataset by name; `name` is any string so CLI input is checked here. */
+/** Whether `name` is streamed from an image folder (open it with openImageFolder) rather than loaded by getDataset. */
+export const isImageFolderDataset = (name: string): name is ImageFolderDatasetName => (IMAGE_FOLDER_DATASETS as readonly string[]).includes(name);
+
+/** Loads an in-memory dataset by name; `name` is any string so CLI input is checked here. */
 export function getDataset(name: DatasetName | (string & {}), o: DatasetSourceOptions = {}): DatasetSplits {
+  if (isImageFolderDataset(name)) {
+    throw new DataError(`'${name}' is streamed from an image folder, not loaded into memory: use openImageFolder(--data DIR) and ImageFolderLoader`);
+  }
   if (!Object.hasOwn(LOADERS, name)) {
     throw new DataError(`unknown dataset '${name}'; known datasets: ${DATASET_NAMES.join(', ')}`);
   }
-  return LOADERS[name as DatasetName](o);
+  return LOADERS[name as InMemoryDatasetName](o);
 }

@@ -73,15 +73,38 @@ export function clipFromStats(q: ActQuant, rule: ClipInit): number {
  * each site's running statistics (momentum 0.9), then sets every learned clip by `rule`.
  */
 export function calibrateClips(model: Module, quantizers: readonly ActQuant[], batches: Iterable<Tensor>, rule: ClipInit = 'mean+3std'): { site: string; clip: number }[] {
+  const end = beginCalibration(model, quantizers);
+  try {
+    noGrad(() => { for (const x of batches) tidy(() => { model.forward(x); }); });
+  } finally { end(); }
+  return setClipsFromStats(quantizers, rule);
+}
+
+/**
+ * calibrateClips over a stream of inputs (e.g. batches decoded by worker threads), forwarding
+ * each as it arrives so only one is held at a time. The producer owns (and disposes) the inputs.
+ */
+export async function calibrateClipsAsync(model: Module, quantizers: readonly ActQuant[], batches: Iterable<Tensor> | AsyncIterable<Tensor>,
+  rule: ClipInit = 'mean+3std'): Promise<{ site: string; clip: number }[]> {
+  const end = beginCalibration(model, quantizers);
+  try {
+    for await (const x of batches) noGrad(() => tidy(() => { model.forward(x); }));
+  } finally { end(); }
+  return setClipsFromStats(quantizers, rule);
+}
+
+/** Eval mode, statistics reset, quantizers collecting; returns the undo. */
+function beginCalibration(model: Module, quantizers: readonly ActQuant[]): () => void {
   const wasTraining = model.training;
   model.eval();
   for (const q of quantizers) { q.resetStats(); q.calibrating = true; }
-  try {
-    noGrad(() => { for (const x of batches) tidy(() => { model.forward(x); }); });
-  } finally {
+  return () => {
     for (const q of quantizers) q.calibrating = false;
     model.train(wasTraining);
-  }
+  };
+}
+
+function setClipsFromStats(quantizers: readonly ActQuant[], rule: ClipInit): { site: string; clip: number }[] {
   return quantizers.filter((q) => q.clip && !q.passThrough).map((q) => {
     const clip = clipFromStats(q, rule);
     if (clip > 0) q.setClip(clip);

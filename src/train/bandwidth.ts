@@ -3,7 +3,7 @@
 // per-layer tables fitted on the held-out calibration split), and so are the quantized weights.
 import { tidy } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import type { DataLoader } from '../data/index.js';
+import type { BatchSource } from '../data/index.js';
 import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type StaticTables } from '../ledger/index.js';
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
 import { convLayers, quantizationCodes, setCodeSink, toCodeArray, type ActQuant } from '../method/index.js';
@@ -30,20 +30,21 @@ export interface BandwidthOptions {
   calibrationBatches?: number;
 }
 
-/** Runs `loader` through the model with every quantizer handing its codes to `sink`. */
-function collectCodes(model: Module, quantizers: readonly ActQuant[], loader: DataLoader, sink: (site: string, codes: SymbolArray, bits: number) => void,
-  codedBatches: number, evaluatedBatches = Infinity): Accuracy {
+/** Runs `source` through the model with every quantizer handing its codes to `sink`. */
+async function collectCodes(model: Module, quantizers: readonly ActQuant[], source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
+  codedBatches: number, evaluatedBatches = Infinity): Promise<Accuracy> {
   let batch = 0;
   setCodeSink(quantizers, (site, codes, bits) => { if (batch < codedBatches) sink(site, codes, bits); });
   try {
-    return evaluateAccuracy(model, loader, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches });
+    return await evaluateAccuracy(model, source, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches });
   } finally { setCodeSink(quantizers, null); }
 }
 
-export function evaluateBandwidth(model: Module, quantizers: readonly ActQuant[], test: DataLoader, calibration: DataLoader, o: BandwidthOptions = {}): BandwidthReport {
+export async function evaluateBandwidth(model: Module, quantizers: readonly ActQuant[], test: BatchSource, calibration: BatchSource,
+  o: BandwidthOptions = {}): Promise<BandwidthReport> {
   // Static tables: one per layer, from the calibration split.
   const calib = new Map<string, { bits: number; parts: SymbolArray[] }>();
-  collectCodes(model, quantizers, calibration, (site, codes, bits) => {
+  await collectCodes(model, quantizers, calibration, (site, codes, bits) => {
     let e = calib.get(site);
     if (!e) calib.set(site, (e = { bits, parts: [] }));
     e.parts.push(codes);
@@ -54,7 +55,7 @@ export function evaluateBandwidth(model: Module, quantizers: readonly ActQuant[]
   const acc = new LedgerAccumulator();
   const zeros = new Map<string, { zero: number; n: number }>();
   const maxBatches = o.maxBatches ?? Infinity;
-  const accuracy = collectCodes(model, quantizers, test, (site, codes, bits) => {
+  const accuracy = await collectCodes(model, quantizers, test, (site, codes, bits) => {
     acc.add(site, bits, codes, tables.get(site));
     const z = zeros.get(site) ?? { zero: 0, n: 0 };
     for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;

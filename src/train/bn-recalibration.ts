@@ -5,11 +5,39 @@ import { noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { BatchNorm2d, type Module } from '../nn/index.js';
 
 export function recalibrateBatchNorm(model: Module, inputs: Iterable<Tensor>): number {
+  const pass = beginRecalibration(model);
+  if (!pass) return 0;
+  let batches = 0;
+  try {
+    noGrad(() => { for (const x of inputs) { tidy(() => { model.forward(x); }); batches++; } });
+  } finally { pass.end(); }
+  return batches;
+}
+
+/**
+ * recalibrateBatchNorm over a stream of inputs (e.g. batches decoded by worker threads), each
+ * forwarded as it arrives. The producer owns (and disposes) the inputs.
+ */
+export async function recalibrateBatchNormAsync(model: Module, inputs: Iterable<Tensor> | AsyncIterable<Tensor>): Promise<number> {
+  const pass = beginRecalibration(model);
+  if (!pass) return 0;
+  let batches = 0;
+  try {
+    for await (const x of inputs) { noGrad(() => tidy(() => { model.forward(x); })); batches++; }
+  } finally { pass.end(); }
+  return batches;
+}
+
+/** Resets the statistics of every tracking BatchNorm2d to a cumulative average in train mode; null when there is none. */
+function beginRecalibration(model: Module): { end: () => void } | null {
   const norms = model.modules().filter((m): m is BatchNorm2d => m instanceof BatchNorm2d && m.namedBuffers().some(([n]) => n === 'running_mean'));
-  if (norms.length === 0) return 0;
+  if (norms.length === 0) return null;
   const saved = norms.map((bn) => bn.momentum);
   const wasTraining = model.training;
-  let batches = 0;
+  const end = (): void => {
+    norms.forEach((bn, i) => { (bn as { momentum: number | null }).momentum = saved[i]!; });
+    model.train(wasTraining);
+  };
   try {
     noGrad(() => {
       for (const bn of norms) {
@@ -18,12 +46,8 @@ export function recalibrateBatchNorm(model: Module, inputs: Iterable<Tensor>): n
         bn.buffer('num_batches_tracked').zero_();
         (bn as { momentum: number | null }).momentum = null; // cumulative average over the pass
       }
-      model.train();
-      for (const x of inputs) { tidy(() => { model.forward(x); }); batches++; }
     });
-  } finally {
-    norms.forEach((bn, i) => { (bn as { momentum: number | null }).momentum = saved[i]!; });
-    model.train(wasTraining);
-  }
-  return batches;
+    model.train();
+  } catch (e) { end(); throw e; }
+  return { end };
 }

@@ -29,8 +29,16 @@ export interface RunConfig {
   resize?: number;
   /** Fraction of the training split held out for validation, calibration and static code tables. */
   validation: number;
+  /** In-memory datasets: samples of the training part after the split; imagenet: images listed from train/ (before the split). */
   limitTrain?: number;
   limitTest?: number;
+  // ---- image folders (dataset 'imagenet') ----
+  /** Side of the square crops fed to the model (RandomResizedCrop for training, Resize + CenterCrop for evaluation). */
+  imageSize: number;
+  /** Decoding worker threads per loader (0: min(4, cores)). Does not change results. */
+  workers: number;
+  /** Unreadable image files: 'fail' stops the run, 'skip' leaves them out (each logged once). */
+  badImages: 'skip' | 'fail';
   /** Weights to start from: a run folder (train: fine-tune imported/pretrained weights; cat: the float model). */
   init?: string;
   // ---- CAT (task 'cat') ----
@@ -61,7 +69,7 @@ export interface RunConfig {
 export const TRAIN_DEFAULTS: RunConfig = {
   task: 'train', model: 'resnet20', dataset: 'digits', widthMultiplier: 1, epochs: 10, batchSize: 64, seed: 0,
   optimizer: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4, schedule: 'cosine', gamma: 0.01, stepSize: 10,
-  warmupEpochs: 0, randomCrop: 2, hflip: false, padTo: 0, validation: 0.1,
+  warmupEpochs: 0, randomCrop: 2, hflip: false, padTo: 0, validation: 0.1, imageSize: 224, workers: 0, badImages: 'fail',
   lambda: 0, lambdaW: 0, method: 'entropy', temperature: 10, temperatureAnneal: 1, sampleRandom: 0, quantizeLinear: false, gradual: 0, noQuantEdges: false, clipInit: 'mean+3std',
   range: 'tensor', sampleStride: 16, sampleImages: 1, calibrationBatches: 20, bnRecalibration: 0,
 };
@@ -71,3 +79,37 @@ export const CAT_DEFAULTS: Partial<RunConfig> = {
   task: 'cat', lr: 1e-4, momentum: 0.9, nesterov: false, weightDecay: 4e-5, schedule: 'constant', epochs: 10,
   actBits: 4, weightBits: 8,
 };
+
+/** Batch size of ImageNet runs when none is given: sized for a CPU machine's memory and speed, not torchvision's 256. */
+export const IMAGENET_BATCH_SIZE = 32;
+
+/**
+ * ImageNet training defaults, torchvision's reference recipe (SGD momentum 0.9 without Nesterov,
+ * weight decay 1e-4, lr ×0.1 every 30 epochs, 90 epochs) with lr scaled linearly to the batch:
+ * 0.1 × batch / 256. Augmentation is the image loader's RandomResizedCrop + flip, so the
+ * in-memory loader's crop, flip and padding are off.
+ */
+export function imagenetTrainDefaults(batchSize: number = IMAGENET_BATCH_SIZE): Partial<RunConfig> {
+  return {
+    model: 'resnet18', batchSize, lr: (0.1 * batchSize) / 256, optimizer: 'sgd', momentum: 0.9, nesterov: false, weightDecay: 1e-4,
+    schedule: 'step', stepSize: 30, gamma: 0.1, epochs: 90, warmupEpochs: 0, randomCrop: 0, hflip: false, padTo: 0,
+  };
+}
+
+/** The settings that define a run, on one line (the first line a run logs). */
+export function describeConfig(c: RunConfig): string {
+  const g = (x: number): string => String(Number(x.toPrecision(4)));
+  const data = c.dataset === 'imagenet'
+    ? `imagenet (${c.data ?? 'no --data'}; ${c.imageSize} px, RandomResizedCrop + flip; decode workers ${c.workers || 'auto'}; bad images: ${c.badImages})`
+    : `${c.dataset}${c.data ? ` (${c.data})` : ''}${c.randomCrop ? `; crop pad ${c.randomCrop}` : ''}${c.hflip ? '; hflip' : ''}${c.padTo ? `; pad to ${c.padTo}` : ''}`;
+  const limits = [c.limitTrain ? `≤ ${c.limitTrain} train` : '', c.limitTest ? `≤ ${c.limitTest} test` : ''].filter(Boolean).join(', ');
+  const opt = c.optimizer === 'sgd' ? `sgd momentum ${g(c.momentum)}${c.nesterov && c.momentum > 0 ? ' nesterov' : ''}` : c.optimizer;
+  const schedule = c.schedule === 'step' ? `step ×${g(c.gamma)} every ${c.stepSize} epochs`
+    : c.schedule === 'exponential' ? `exponential ×${g(c.gamma)} over the run` : c.schedule;
+  const cat = c.task === 'cat'
+    ? `; CAT ${c.actBits ?? 4}-bit activations, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}${c.init ? `, from ${c.init}` : ''}`
+    : '';
+  return `${c.task} ${c.model}${c.widthMultiplier !== 1 ? ` ×${g(c.widthMultiplier)}` : ''} on ${data}${limits ? ` (${limits})` : ''}: `
+    + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${g(c.lr)}, weight decay ${g(c.weightDecay)}, ${schedule}`
+    + `${c.warmupEpochs ? `, warm-up ${c.warmupEpochs}` : ''}, validation ${g(c.validation)}, seed ${c.seed}${cat}`;
+}

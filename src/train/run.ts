@@ -1,14 +1,14 @@
 // A whole run as the CLI performs it: build, train (or resume), measure accuracy and bits, report.
 import { dispose } from '../tensor/index.js';
 import { buildReport, writeReport, type RunReport } from '../report/index.js';
-import type { RunConfig } from './config.js';
-import { buildSession, type Session } from './session.js';
+import { describeConfig, type RunConfig } from './config.js';
+import { buildSession, disposeSession, type Session } from './session.js';
 import { fit } from './trainer.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { evaluateBandwidth, weightBandwidth } from './bandwidth.js';
 import { loadCheckpoint, CheckpointError } from './checkpoint.js';
 import type { EpochRecord } from './checkpoint.js';
-import type { Progress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
 
 export interface RunOptions {
   outDir: string;
@@ -18,46 +18,70 @@ export interface RunOptions {
   codedBatches?: number;
 }
 
-export function runTraining(config: RunConfig, o: RunOptions): RunReport {
+/** Logs the effective config and the data sources, one line each. */
+function logSession(s: Session, progress: Progress): void {
+  progress.stop(`config: ${describeConfig(s.config)}`);
+  for (const part of ['train', 'validation', 'test'] as const) progress.stop(`${part}: ${s[part].describe()}`);
+}
+
+export async function runTraining(config: RunConfig, o: RunOptions): Promise<RunReport> {
   const session = buildSession(config);
   try {
+    const progress = o.progress ?? createProgress();
+    logSession(session, progress);
     const t0 = performance.now();
-    const history = fit(session, { outDir: o.outDir, resume: o.resume, progress: o.progress });
+    const history = await fit(session, { outDir: o.outDir, resume: o.resume, progress });
     const trainSeconds = (performance.now() - t0) / 1000;
-    const report = measure(session, 'train', history, trainSeconds, o.codedBatches);
+    const report = await measure(session, 'train', history, trainSeconds, o.codedBatches);
     writeReport(o.outDir, { ...report, task: config.task });
     return { ...report, task: config.task };
-  } finally { session.model.dispose(); }
+  } finally { await disposeSession(session); }
 }
 
 /** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */
-export function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number): RunReport {
+export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number): Promise<RunReport> {
   const t0 = performance.now();
   const c = s.config;
   const quantized = s.quantizers.length > 0;
-  const bandwidth = quantized ? evaluateBandwidth(s.model, s.quantizers, s.test, s.validation, { maxBatches: codedBatches }) : null;
-  const accuracy = bandwidth?.accuracy ?? evaluateAccuracy(s.model, s.test);
+  const bandwidth = quantized ? await evaluateBandwidth(s.model, s.quantizers, s.test, s.validation, { maxBatches: codedBatches }) : null;
+  const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test);
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 });
 }
 
+export interface EvaluationOptions {
+  codedBatches?: number;
+  /** Write eval-report.json beside the checkpoint (default true). */
+  write?: boolean;
+  /** Read the data from here instead of the folder the run recorded (same dataset, moved or mounted elsewhere). */
+  data?: string;
+  /** Decoding threads of image-folder data (does not change results; default: the run's). */
+  workers?: number;
+  progress?: Progress;
+}
+
 /** Re-measures a saved run (its own config rebuilds the model), writing eval-report.json beside it. */
-export function runEvaluation(checkpoint: string, o: { codedBatches?: number; write?: boolean } = {}): RunReport {
+export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {}): Promise<RunReport> {
   const ck = loadCheckpoint(checkpoint);
   let session: Session | null = null;
   try {
     // The checkpoint already holds trained (and CAT) weights: build the bare structure, then load.
-    session = buildSession({ ...ck.meta.config, init: undefined });
+    // Training-only settings do not matter here (an imported run may carry the in-memory defaults).
+    const saved = ck.meta.config;
+    const config: RunConfig = { ...saved, init: undefined, data: o.data ?? saved.data, workers: o.workers ?? saved.workers };
+    if (config.dataset === 'imagenet') Object.assign(config, { randomCrop: 0, hflip: false, padTo: 0 });
+    session = buildSession(config);
     try {
       session.model.loadStateDict(ck.model, { source: checkpoint });
     } catch (e) {
       throw new CheckpointError(`checkpoint ${checkpoint} does not fit model '${ck.meta.config.model}': ${(e as Error).message}`);
     }
-    const report = measure(session, 'eval', ck.meta.history, 0, o.codedBatches);
+    if (o.progress) logSession(session, o.progress);
+    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches);
     if (o.write !== false) writeReport(ck.dir, report, 'eval-report.json');
     return report;
   } finally {
     dispose([...ck.model.values(), ...ck.optimizer.values()]);
-    session?.model.dispose();
+    if (session) await disposeSession(session);
   }
 }

@@ -1,7 +1,11 @@
-// Builds everything a run needs from its config: data splits and loaders, the model (float or
-// CAT-converted, with initial weights), the optimizer and schedule.
+// Builds everything a run needs from its config: data splits and batch sources (in-memory loaders,
+// or image-folder loaders decoding with worker threads), the model (float or CAT-converted, with
+// initial weights), the optimizer and schedule.
 import { dispose, manualSeed } from '../tensor/index.js';
-import { DataLoader, getDataset, limit, splitDataset, type ImageDataset } from '../data/index.js';
+import {
+  DataLoader, ImageFolderLoader, IMAGE_FOLDER_LAYOUT, closeSources, getDataset, isImageFolderDataset, limit, openImageFolder, splitDataset,
+  splitIndices, subsetImageFolder, type BatchSource, type ImageDataset,
+} from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
 import { SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, StepLR, LambdaLR, LinearWarmup, paramGroupsNoDecay, type LRScheduler, type Optimizer } from '../optim/index.js';
@@ -14,12 +18,20 @@ export interface Session {
   model: Module;
   /** Activation quantizers, input to output (empty for a float run). */
   quantizers: ActQuant[];
-  train: DataLoader;
+  train: BatchSource;
   /** Held-out part of the training split: calibration, static code tables, validation. */
-  validation: DataLoader;
-  test: DataLoader;
+  validation: BatchSource;
+  test: BatchSource;
   classNames: string[];
   numClasses: number;
+}
+
+/** The data of a run: three batch sources and what the model needs to know about the classes. */
+interface DataSources { train: BatchSource; validation: BatchSource; test: BatchSource; classNames: readonly string[]; numClasses: number; channels: number }
+
+/** Ends a session: disposes the model and closes its batch sources (stopping decoding threads). */
+export async function disposeSession(s: Session): Promise<void> {
+  try { s.model.dispose(); } finally { await closeSources([s.train, s.validation, s.test]); }
 }
 
 export class ConfigError extends Error {
@@ -34,6 +46,15 @@ export function validateConfig(c: RunConfig): void {
   positiveInt(c.batchSize, '--batch-size');
   if (!(c.lr > 0)) throw new ConfigError(`--lr must be positive, got ${c.lr}`);
   if (!(c.validation > 0 && c.validation < 1)) throw new ConfigError(`--validation must be a fraction in (0, 1), got ${c.validation}`);
+  if (isImageFolderDataset(c.dataset)) {
+    if (!c.data) throw new ConfigError(`--dataset ${c.dataset} needs --data DIR, an ImageNet-style folder: ${IMAGE_FOLDER_LAYOUT}`);
+    for (const [flag, on] of [['--random-crop', c.randomCrop > 0], ['--hflip', c.hflip], ['--pad-to', c.padTo > 0]] as const) {
+      if (on) throw new ConfigError(`${flag} does not apply to --dataset ${c.dataset}: its training loader does RandomResizedCrop + horizontal flip to --image-size`);
+    }
+    positiveInt(c.imageSize, '--image-size');
+    if (!Number.isInteger(c.workers) || c.workers < 0) throw new ConfigError(`--workers must be a non-negative integer (0: automatic), got ${c.workers}`);
+    if (c.badImages !== 'skip' && c.badImages !== 'fail') throw new ConfigError(`--bad-images must be skip or fail, got '${String(c.badImages)}'`);
+  }
   if (c.task === 'cat') {
     for (const [flag, bits] of [['--act-bits', c.actBits], ['--weight-bits', c.weightBits]] as const) {
       if (bits === undefined) continue;
@@ -45,37 +66,72 @@ export function validateConfig(c: RunConfig): void {
   }
 }
 
-function loaders(c: RunConfig, trainSet: ImageDataset, validationSet: ImageDataset, testSet: ImageDataset) {
+/** Digits, Fashion-MNIST, CIFAR: decoded into memory, split, and served by DataLoaders. */
+function inMemorySources(c: RunConfig): DataSources {
+  const splits = getDataset(c.dataset, { data: c.data });
+  const parts = splitDataset(splits.train, { validation: c.validation, seed: c.seed });
+  let trainSet: ImageDataset = parts.train, testSet = splits.test;
+  if (c.limitTrain) trainSet = limit(trainSet, c.limitTrain, c.seed);
+  if (c.limitTest) testSet = limit(testSet, c.limitTest, c.seed);
   const padTo = c.padTo > 0 ? c.padTo : undefined;
   const resize = c.resize ?? 0;
   const train = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true, padTo, randomCrop: c.randomCrop, hflip: c.hflip, resize });
   const evalOpts = { batchSize: Math.max(c.batchSize, 128), normalize: train.normalization, padTo, resize };
-  return { train, validation: new DataLoader(validationSet, evalOpts), test: new DataLoader(testSet, evalOpts) };
+  return {
+    train, validation: new DataLoader(parts.validation, evalOpts), test: new DataLoader(testSet, evalOpts),
+    classNames: splits.classNames, numClasses: splits.train.numClasses, channels: splits.train.channels,
+  };
+}
+
+/**
+ * An ImageNet-style folder: train/ (at most --limit-train images, stratified) minus a stratified
+ * held-out --validation share, and val/ (at most --limit-test) as the test split. Images are
+ * decoded by worker threads as batches are consumed. Evaluation batches are as large as training
+ * ones (224 px activations of a batch of 128 do not fit a small machine), and the held-out and
+ * test splits are read in a fixed shuffled order so their first batches (calibration, static
+ * code tables, --coded-batches) mix all classes.
+ */
+function imageFolderSources(c: RunConfig): DataSources {
+  const root = c.data!; // validateConfig checked it
+  const all = openImageFolder(root, { split: 'train', limit: c.limitTrain, seed: c.seed });
+  const parts = splitIndices(all.labels, all.numClasses, { validation: c.validation, seed: c.seed });
+  const trainSplit = subsetImageFolder(all, parts.train);
+  const heldOut = subsetImageFolder(all, parts.validation, `${all.name} (held out)`);
+  const testSplit = openImageFolder(root, { split: 'val', limit: c.limitTest, seed: c.seed });
+  const limitHint = c.limitTrain ? ' or raise --limit-train' : '';
+  if (heldOut.n === 0) throw new ConfigError(`--validation ${c.validation} of ${all.n} training images holds out none; raise --validation${limitHint}`);
+  if (trainSplit.n < c.batchSize) {
+    throw new ConfigError(`${trainSplit.n} training images (after holding out ${heldOut.n}) do not fill one batch of ${c.batchSize}; lower --batch-size${limitHint}`);
+  }
+  const common = { batchSize: c.batchSize, size: c.imageSize, seed: c.seed, workers: c.workers > 0 ? c.workers : undefined, onBadImage: c.badImages };
+  return {
+    train: new ImageFolderLoader(trainSplit, { ...common, augment: true, shuffle: true, dropLast: true }),
+    validation: new ImageFolderLoader(heldOut, { ...common, augment: false, shuffle: true }),
+    test: new ImageFolderLoader(testSplit, { ...common, augment: false, shuffle: true }),
+    classNames: all.classNames, numClasses: all.numClasses, channels: 3,
+  };
 }
 
 /** Builds the session for a config, starting from config.init's weights when given (CAT: before quantizers attach). */
 export function buildSession(config: RunConfig): Session {
   validateConfig(config);
-  const splits = getDataset(config.dataset, { data: config.data });
-  const parts = splitDataset(splits.train, { validation: config.validation, seed: config.seed });
-  let trainSet = parts.train, testSet = splits.test;
-  if (config.limitTrain) trainSet = limit(trainSet, config.limitTrain, config.seed);
-  if (config.limitTest) testSet = limit(testSet, config.limitTest, config.seed);
-  const { train, validation, test } = loaders(config, trainSet, parts.validation, testSet);
-  const numClasses = splits.train.numClasses;
+  const data = isImageFolderDataset(config.dataset) ? imageFolderSources(config) : inMemorySources(config);
+  const { train, validation, test, numClasses } = data;
   manualSeed(config.seed); // initial weights are part of the run's identity
-  const model = buildModel(config.model, { inChannels: splits.train.channels, numClasses, widthMultiplier: config.widthMultiplier });
-  if (config.init) loadFloatWeights(model, config.init);
+  const model = buildModel(config.model, { inChannels: data.channels, numClasses, widthMultiplier: config.widthMultiplier });
   let quantizers: ActQuant[] = [];
-  if (config.task === 'cat') {
-    quantizers = attachActQuant(model, {
-      bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
-      noQuantEdges: config.noQuantEdges,
-      sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
-    });
-    if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
-  }
-  return { config, model, quantizers, train, validation, test, classNames: [...splits.classNames], numClasses };
+  try {
+    if (config.init) loadFloatWeights(model, config.init);
+    if (config.task === 'cat') {
+      quantizers = attachActQuant(model, {
+        bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
+        noQuantEdges: config.noQuantEdges,
+        sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
+      });
+      if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
+    }
+  } catch (e) { model.dispose(); throw e; }
+  return { config, model, quantizers, train, validation, test, classNames: [...data.classNames], numClasses };
 }
 
 /** Loads a float run's weights (a run folder, checkpoint.json, or a .safetensors state dict). */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, noGrad, randn, tensor, tidy } from '../../src/tensor/index.js';
 import { Conv2d, ReLU, Sequential } from '../../src/nn/index.js';
-import { ActQuant, activationRegularizer, attachActQuant, calibrateClips, clipFromStats, setGradualStage, ACIQ_LAPLACE } from '../../src/method/index.js';
+import { ActQuant, activationRegularizer, attachActQuant, calibrateClips, calibrateClipsAsync, clipFromStats, setGradualStage, ACIQ_LAPLACE } from '../../src/method/index.js';
 import { CifarResNet } from '../../src/models/resnet-cifar.js';
 
 test('attachActQuant puts one quantizer at every ReLU site of a CIFAR ResNet-20, in order', () => {
@@ -52,6 +52,21 @@ test('calibration: running stats with momentum 0.9 from zero, bias-corrected, th
     assert.ok(Math.abs(clipFromStats(q!, 'aciq-laplace') - (mean + ACIQ_LAPLACE[4]! * mad)) < 1e-5);
     model.dispose();
   });
+});
+
+test('calibrateClipsAsync over a stream of inputs sets the clips calibrateClips sets', async () => {
+  const model = new Sequential(new ReLU());
+  const [q] = attachActQuant(model, { bits: 4 });
+  const x = tensor([1, 2, 3, 4, 5, 6, 7, 8], [2, 1, 2, 2]);
+  try {
+    const syncClips = calibrateClips(model, [q!], [x, x, x]);
+    async function* stream() { for (let i = 0; i < 3; i++) { await Promise.resolve(); yield x; } }
+    model.train();
+    const asyncClips = await calibrateClipsAsync(model, [q!], stream());
+    assert.deepEqual(asyncClips, syncClips);
+    assert.equal(model.training, true, 'the mode is restored');
+    assert.equal(q!.calibrating, false);
+  } finally { x.dispose(); model.dispose(); }
 });
 
 test('in training every quantizing site yields a soft entropy; gradual mode enables sites in order', () => {

@@ -17,7 +17,7 @@ import { buildModel, MODEL_NAMES } from '../../src/models/registry.js';
 import { importTorchModel, loadTorchStateDict, readTorchStateDict } from '../../src/models/import.js';
 import { resnet18, resnet50, BasicBlock, Bottleneck } from '../../src/models/resnet.js';
 import { MobileNetV2, makeDivisible } from '../../src/models/mobilenetv2.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { loadCheckpoint, readCheckpointMeta } from '../../src/train/checkpoint.js';
 import { predictAction } from '../../src/cli/commands/predict-actions.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/models/make_torchvision_reference.py', import.meta.url));
@@ -238,10 +238,15 @@ test('catkit import writes a run folder that catkit cat --init fine-tunes', () =
   assert.equal(report.task, 'cat');
   assert.equal(report.layers.length, SITES.resnet18);
 
-  // An ImageNet import records any dataset name, and says `cat` will need a loadable one.
+  // An import records any dataset name, and says `cat` will need a loadable one; ImageNet (the default) needs its folder.
+  const unknown = catkit('import', '--from', 'torch', '--model', 'mobilenet_v2', '--weights', files('mobilenet_v2').weights, '--out', path.join(dir, 'mb-x'), '--dataset', 'places365');
+  assert.equal(unknown.status, 0, unknown.stderr);
+  assert.match(unknown.stdout, /note: 'places365' is not a dataset catkit loads/);
   const note = catkit('import', '--from', 'torch', '--model', 'mobilenet_v2', '--weights', files('mobilenet_v2').weights, '--out', path.join(dir, 'mb'));
   assert.equal(note.status, 0, note.stderr);
-  assert.match(note.stdout, /note: 'imagenet' is not a dataset catkit loads/);
+  assert.match(note.stdout, /note: no --data recorded; give `catkit cat --init .*mb` \(and `catkit eval`\) --data DIR, the imagenet folder/);
+  const meta = readCheckpointMeta(path.join(dir, 'mb')).meta.config;
+  assert.deepEqual([meta.dataset, meta.batchSize, meta.randomCrop, meta.schedule], ['imagenet', 32, 0, 'step'], 'ImageNet defaults recorded');
   const again = catkit('import', '--from', 'torch', '--model', 'mobilenet_v2', '--weights', files('mobilenet_v2').weights, '--out', path.join(dir, 'mb'));
   assert.equal(again.status, 2, again.stderr);
   assert.match(again.stderr, /already holds a run/);

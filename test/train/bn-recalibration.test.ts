@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy } from '../../src/tensor/index.js';
 import { BatchNorm2d, Sequential } from '../../src/nn/index.js';
-import { recalibrateBatchNorm } from '../../src/train/bn-recalibration.js';
+import { recalibrateBatchNorm, recalibrateBatchNormAsync } from '../../src/train/bn-recalibration.js';
 
 test('recalibrateBatchNorm averages batch statistics over the pass and restores momentum and mode', () => {
   const model = new Sequential(new BatchNorm2d(1));
@@ -22,4 +22,19 @@ test('recalibrateBatchNorm averages batch statistics over the pass and restores 
     assert.equal(model.training, false);
   });
   model.dispose();
+});
+
+test('recalibrateBatchNormAsync gives the same statistics from a stream of inputs', async () => {
+  const model = new Sequential(new BatchNorm2d(1));
+  const bn = model.child<BatchNorm2d>('0');
+  const a = tensor([0, 2, 2, 4], [4, 1, 1, 1]), b = tensor([4, 6, 6, 8], [4, 1, 1, 1]);
+  try {
+    async function* stream() { for (const x of [a, b]) { await Promise.resolve(); yield x; } }
+    model.eval();
+    assert.equal(await recalibrateBatchNormAsync(model, stream()), 2);
+    assert.ok(Math.abs(bn.buffer('running_mean').item() - 4) < 1e-6);
+    assert.ok(Math.abs(bn.buffer('running_var').item() - 8 / 3) < 1e-6);
+    assert.equal(bn.momentum, 0.1);
+    assert.equal(model.training, false);
+  } finally { a.dispose(); b.dispose(); model.dispose(); }
 });

@@ -22,9 +22,9 @@ function weightsOf(dir: string): Map<string, number[]> {
   return out;
 }
 
-function trainStraight(config: RunConfig, dir: string): void {
+async function trainStraight(config: RunConfig, dir: string): Promise<void> {
   const s = buildSession(config);
-  fit(s, { outDir: dir, progress: quiet });
+  await fit(s, { outDir: dir, progress: quiet });
   s.model.dispose();
 }
 
@@ -35,21 +35,21 @@ function assertSameWeights(straight: string, resumed: string, label: string): Ma
   return a;
 }
 
-function trainInTwoParts(config: RunConfig, dir: string): void {
+async function trainInTwoParts(config: RunConfig, dir: string): Promise<void> {
   let s = buildSession(config);
-  fit(s, { outDir: dir, progress: quiet, stopAfterEpochs: 1 });
+  await fit(s, { outDir: dir, progress: quiet, stopAfterEpochs: 1 });
   s.model.dispose();
   s = buildSession(config); // a fresh process would rebuild from scratch too
-  fit(s, { outDir: dir, progress: quiet, resume: true });
+  await fit(s, { outDir: dir, progress: quiet, resume: true });
   s.model.dispose();
 }
 
-test('resume after an interruption reproduces the uninterrupted run exactly (float and CAT)', () => {
+test('resume after an interruption reproduces the uninterrupted run exactly (float and CAT)', async () => {
   const root = mkdtempSync(path.join(os.tmpdir(), 'catkit-resume-'));
   try {
     const straight = path.join(root, 'straight'), resumed = path.join(root, 'resumed');
-    trainStraight(base, straight);
-    trainInTwoParts(base, resumed);
+    await trainStraight(base, straight);
+    await trainInTwoParts(base, resumed);
     assertSameWeights(straight, resumed, 'float');
     const ck = loadCheckpoint(resumed);
     assert.equal(ck.meta.history.length, 3);
@@ -59,8 +59,8 @@ test('resume after an interruption reproduces the uninterrupted run exactly (flo
     // CAT with the entropy term, learned clips and weight quantization resumes exactly too.
     const cat: RunConfig = { ...base, ...CAT_DEFAULTS, task: 'cat', init: straight, epochs: 2, lambda: 0.2, lambdaW: 0.01, lr: 1e-3, calibrationBatches: 2 };
     const catStraight = path.join(root, 'cat-straight'), catResumed = path.join(root, 'cat-resumed');
-    trainStraight(cat, catStraight);
-    trainInTwoParts(cat, catResumed);
+    await trainStraight(cat, catStraight);
+    await trainInTwoParts(cat, catResumed);
     const weights = assertSameWeights(catStraight, catResumed, 'CAT');
     assert.ok([...weights.keys()].some((k) => k.endsWith('.clip')));
   } finally { rmSync(root, { recursive: true, force: true }); }

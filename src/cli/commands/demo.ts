@@ -23,12 +23,12 @@ export function registerDemoCommand(program: Command): void {
       const fpDir = path.join(o.out, 'fp32');
       const fp: RunConfig = { ...TRAIN_DEFAULTS, model: o.model, dataset: 'digits', randomCrop: 2, epochs: o.epochs, lr: 0.05 };
       process.stderr.write(`[1/3] full-precision ${o.model} on digits (${o.epochs} epochs) → ${fpDir}\n`);
-      const reports: { label: string; report: RunReport }[] = [{ label: 'fp32', report: runTraining(fp, { outDir: fpDir }) }];
+      const reports: { label: string; report: RunReport }[] = [{ label: 'fp32', report: await runTraining(fp, { outDir: fpDir }) }];
       for (const [i, lambda] of [0, o.lambda].entries()) {
         const dir = path.join(o.out, `cat-${o.actBits}bit-lambda${lambda}`);
         process.stderr.write(`[${i + 2}/3] CAT ${o.actBits}-bit activations, 8-bit weights, λ = ${lambda} (${o.catEpochs} epochs) → ${dir}\n`);
         const cat: RunConfig = { ...fp, ...CAT_DEFAULTS, task: 'cat', init: fpDir, actBits: o.actBits, weightBits: 8, lambda, epochs: o.catEpochs, lr: 1e-3 };
-        reports.push({ label: `cat λ=${lambda}`, report: runTraining(cat, { outDir: dir }) });
+        reports.push({ label: `cat λ=${lambda}`, report: await runTraining(cat, { outDir: dir }) });
       }
       process.stdout.write(`\nPer-layer bits of the λ = ${o.lambda} run (test set, real coding):\n${formatLayers(reports[2]!.report)}\n`);
       process.stdout.write(`\n${formatComparison(reports)}\n`);

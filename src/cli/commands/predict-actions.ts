@@ -8,8 +8,8 @@ import { loadSafetensors, saveSafetensors } from '../../nn/index.js';
 import { formatImport, importTorchModel } from '../../models/import.js';
 import { importKerasMobileNetV2 } from '../../models/keras-mobilenetv2.js';
 import { saveCheckpoint, CHECKPOINT_JSON } from '../../train/checkpoint.js';
-import { TRAIN_DEFAULTS, type RunConfig } from '../../train/config.js';
-import { DATASET_NAMES } from '../../data/registry.js';
+import { TRAIN_DEFAULTS, imagenetTrainDefaults, type RunConfig } from '../../train/config.js';
+import { DATASET_NAMES, isImageFolderDataset } from '../../data/registry.js';
 import { UserError } from '../user-error.js';
 
 const KERAS_MODEL = 'mobilenet_v2_keras';
@@ -88,14 +88,20 @@ export function importAction(o: ImportOpts): string {
     mkdirSync(o.out, { recursive: true });
     // A float run that trained 0 epochs here: `cat --init` rebuilds the model from model/dataset/width,
     // so the dataset must be one catkit loads, with spec.inChannels channels and spec.numClasses classes.
-    const config: RunConfig = { ...TRAIN_DEFAULTS, task: 'train', model: o.model, dataset: o.dataset, widthMultiplier: spec.widthMultiplier ?? 1 };
+    const config: RunConfig = {
+      ...TRAIN_DEFAULTS, ...(isImageFolderDataset(o.dataset) ? imagenetTrainDefaults() : {}),
+      task: 'train', model: o.model, dataset: o.dataset, widthMultiplier: spec.widthMultiplier ?? 1,
+    };
     if (o.data !== undefined) config.data = o.data;
     tidy(() => saveCheckpoint(o.out, {
       epoch: 0, config, schedule: null, history: [],
       extra: { importedFrom: o.weights.startsWith('nsfwjs:') ? o.weights : path.resolve(o.weights), importedFormat: o.from, inChannels: spec.inChannels, numClasses: spec.numClasses },
     }, model.stateDict(), null));
-    const note = (DATASET_NAMES as readonly string[]).includes(o.dataset) ? ''
-      : `\nnote: '${o.dataset}' is not a dataset catkit loads (${DATASET_NAMES.join(', ')}); \`catkit cat --init ${o.out}\` needs one`;
+    const note = !(DATASET_NAMES as readonly string[]).includes(o.dataset)
+      ? `\nnote: '${o.dataset}' is not a dataset catkit loads (${DATASET_NAMES.join(', ')}); \`catkit cat --init ${o.out}\` needs one`
+      : isImageFolderDataset(o.dataset) && o.data === undefined
+        ? `\nnote: no --data recorded; give \`catkit cat --init ${o.out}\` (and \`catkit eval\`) --data DIR, the ${o.dataset} folder`
+        : '';
     return `${formatImport(result)}\nimport: ${o.model} (${spec.inChannels} → ${spec.numClasses} classes) → ${path.join(o.out, CHECKPOINT_JSON)}${note}`;
   } finally {
     model.dispose();

@@ -2,9 +2,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../train/config.js';
+import { TRAIN_DEFAULTS, CAT_DEFAULTS, IMAGENET_BATCH_SIZE, imagenetTrainDefaults, type RunConfig } from '../../train/config.js';
 import type { RunReport } from '../../report/index.js';
-import { DATASET_NAMES } from '../../data/registry.js';
+import { DATASET_NAMES, isImageFolderDataset } from '../../data/registry.js';
 import { readCheckpointMeta } from '../../train/checkpoint-meta.js';
 import { UserError } from '../user-error.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
@@ -12,12 +12,13 @@ import { addThreadsOption, float, int, oneOf } from '../options.js';
 /** Options shared by train and cat; commander leaves unset ones undefined so defaults can layer. */
 function addRunOptions(cmd: Command): Command {
   return addThreadsOption(cmd)
-    .option('--data <dir>', 'dataset folder (default: the installed/embedded copy)')
+    .option('--data <dir>', 'dataset folder (default: the installed/embedded copy; imagenet: required, DIR/train/<wnid>/*.JPEG + DIR/val/)')
     .option('--epochs <n>', 'training epochs', int('--epochs', 1))
     .option('--batch-size <n>', 'batch size', int('--batch-size', 1))
     .option('--lr <x>', 'learning rate', float('--lr', 0))
     .option('--momentum <x>', 'SGD momentum', float('--momentum', 0, 1))
     .option('--weight-decay <x>', 'L2 weight decay', float('--weight-decay', 0))
+    .option('--nesterov', 'Nesterov momentum (default for train, except on imagenet)')
     .option('--no-nesterov', 'plain momentum instead of Nesterov')
     .option('--optimizer <name>', 'sgd | adam | adamw', oneOf('--optimizer', ['sgd', 'adam', 'adamw'] as const))
     .option('--schedule <name>', 'cosine | exponential | step | constant', oneOf('--schedule', ['cosine', 'exponential', 'step', 'constant'] as const))
@@ -25,10 +26,13 @@ function addRunOptions(cmd: Command): Command {
     .option('--step-size <n>', 'step schedule period in epochs', int('--step-size', 1))
     .option('--warmup <n>', 'linear warm-up epochs', int('--warmup', 0))
     .option('--seed <n>', 'seed for splits, order, augmentation and initialisation', int('--seed', 0))
-    .option('--random-crop <pad>', 'random crop with this zero padding (0: off)', int('--random-crop', 0, 16))
-    .option('--hflip', 'random horizontal flips')
-    .option('--pad-to <size>', 'zero-pad images to this square size', int('--pad-to', 0, 4096))
-    .option('--resize <size>', 'bilinear resize of every batch to this square size (e.g. 64 for ImageNet backbones on digits; 0: off)', int('--resize', 0, 4096))
+    .option('--random-crop <pad>', 'random crop with this zero padding (0: off; not for imagenet)', int('--random-crop', 0, 16))
+    .option('--hflip', 'random horizontal flips (not for imagenet)')
+    .option('--pad-to <size>', 'zero-pad images to this square size (not for imagenet)', int('--pad-to', 0, 4096))
+    .option('--image-size <n>', `imagenet: side of the crops fed to the model (default ${TRAIN_DEFAULTS.imageSize})`, int('--image-size', 1, 4096))
+    .option('--workers <n>', 'imagenet: image decoding threads per loader (default 0: min(4, cores))', int('--workers', 0, 256))
+    .option('--bad-images <policy>', 'imagenet: unreadable image files fail the run or are skipped (default fail)', oneOf('--bad-images', ['skip', 'fail'] as const))
+    .option('--resize <size>', 'bilinear resize of every batch to this square size (e.g. 64 for ImageNet backbones on digits; 0: off; not for imagenet)', int('--resize', 0, 4096))
     .option('--validation <fraction>', 'held-out share of the training split', float('--validation', 0, 1))
     .option('--limit-train <n>', 'use at most n training images (stratified)', int('--limit-train', 1))
     .option('--limit-test <n>', 'use at most n test images (stratified)', int('--limit-test', 1))
@@ -46,13 +50,43 @@ const COMMON_KEYS: Record<string, keyof RunConfig> = {
   data: 'data', epochs: 'epochs', batchSize: 'batchSize', lr: 'lr', momentum: 'momentum', weightDecay: 'weightDecay',
   optimizer: 'optimizer', schedule: 'schedule', gamma: 'gamma', stepSize: 'stepSize', warmup: 'warmupEpochs', seed: 'seed',
   randomCrop: 'randomCrop', hflip: 'hflip', padTo: 'padTo', resize: 'resize', validation: 'validation', limitTrain: 'limitTrain', limitTest: 'limitTest',
+  imageSize: 'imageSize', workers: 'workers', badImages: 'badImages',
 };
+
+/** Options that only make sense for one kind of dataset are refused, not silently ignored. */
+function checkDataOptions(o: Opts, dataset: string): void {
+  const image = isImageFolderDataset(dataset);
+  const wrong = image
+    ? ([['randomCrop', '--random-crop'], ['hflip', '--hflip'], ['padTo', '--pad-to'], ['resize', '--resize']] as const).find(([k]) => o[k] !== undefined)
+    : ([['imageSize', '--image-size'], ['workers', '--workers'], ['badImages', '--bad-images']] as const).find(([k]) => o[k] !== undefined);
+  if (!wrong) return;
+  throw new UserError(image
+    ? `${wrong[1]} does not apply to --dataset ${dataset}: its training loader does RandomResizedCrop + horizontal flip to --image-size`
+    : `${wrong[1]} applies to image-folder datasets (--dataset ${DATASET_NAMES.filter(isImageFolderDataset).join(', ')}) only, not to ${dataset}`);
+}
+
+const TRAIN_HELP = `
+Defaults of options not given:
+  digits, fashion-mnist, cifar10/100: model ${TRAIN_DEFAULTS.model}, ${TRAIN_DEFAULTS.epochs} epochs, batch ${TRAIN_DEFAULTS.batchSize}, SGD lr ${TRAIN_DEFAULTS.lr}
+    momentum ${TRAIN_DEFAULTS.momentum} Nesterov, weight decay ${TRAIN_DEFAULTS.weightDecay}, cosine schedule, random crop with padding ${TRAIN_DEFAULTS.randomCrop}.
+  imagenet (--data DIR with DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG): model resnet18, 90 epochs,
+    batch ${IMAGENET_BATCH_SIZE} (sized for a CPU machine; torchvision's recipe uses 256), lr 0.1 × batch / 256, SGD momentum 0.9
+    without Nesterov, weight decay 1e-4, lr × 0.1 every 30 epochs; the loader does RandomResizedCrop(--image-size, 224)
+    + horizontal flip (Resize + CenterCrop for evaluation), so --random-crop, --hflip and --pad-to do not apply.
+    --limit-train counts images of train/ before the --validation share is held out; --limit-test counts val/.
+The run's first log line shows the effective config.`;
+
+const CAT_HELP = `
+Defaults of options not given: the paper's fine-tuning setting, SGD lr ${CAT_DEFAULTS.lr} momentum ${CAT_DEFAULTS.momentum} without
+Nesterov, weight decay ${CAT_DEFAULTS.weightDecay}, constant lr, ${CAT_DEFAULTS.epochs} epochs. Dataset, data settings, seed and batch size
+come from the --init run, except on imagenet, where the batch is ${IMAGENET_BATCH_SIZE} (CPU-sized) unless --batch-size is given.
+The run's first log line shows the effective config.`;
 
 // The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
 // `--help` work without it.
 const engine = async () => {
-  const [run, report] = await Promise.all([import('../../train/run.js'), import('../../report/index.js')]);
-  return { ...run, ...report };
+  const [run, report, progress] = await Promise.all([import('../../train/run.js'), import('../../report/index.js'), import('../../train/progress.js')]);
+  return { ...run, ...report, ...progress };
 };
 
 /** The config saved in a run folder (its JSON only: no tensors, no engine). */
@@ -62,12 +96,13 @@ async function finishRun(config: RunConfig, o: Opts): Promise<void> {
   const outDir = o.out as string;
   if (o.resume) {
     if (!existsSync(path.join(outDir, 'checkpoint.json'))) throw new UserError(`--resume: no checkpoint in ${outDir}`);
-    config = { ...savedConfig(outDir), epochs: config.epochs }; // the run's own config; only --epochs may extend it
+    // The run's own config; only --epochs may extend it, and --workers (which does not change results) may differ.
+    config = { ...savedConfig(outDir), ...pick(o, { epochs: 'epochs', workers: 'workers' }) };
   } else if (existsSync(path.join(outDir, 'checkpoint.json'))) {
     throw new UserError(`${outDir} already holds a run; pass --resume to continue it or choose another --out`);
   }
   const { runTraining } = await engine();
-  const report = runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
+  const report = await runTraining(config, { outDir, resume: Boolean(o.resume), codedBatches: o.codedBatches as number | undefined });
   await printReport(report, o, outDir);
 }
 
@@ -81,16 +116,22 @@ async function printReport(report: RunReport, o: Opts, dir: string): Promise<voi
 
 export function registerTrainCommands(program: Command): void {
   addRunOptions(program.command('train').description('train a full-precision model'))
-    .option('--model <name>', 'model name (list them with `catkit models`)', TRAIN_DEFAULTS.model)
+    .option('--model <name>', `model name (list them with \`catkit models\`; default ${TRAIN_DEFAULTS.model}, imagenet: resnet18)`)
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')}`, TRAIN_DEFAULTS.dataset)
     .option('--width <x>', 'width multiplier', float('--width', 0.01, 64))
-    .option('--init <run>', 'start from the weights of this run folder (e.g. from `catkit import`); its model, width and dataset are used')
+    .option('--init <run>', 'start from the weights of this run folder (e.g. from `catkit import`); its model, width, dataset and data folder are used')
+    .addHelpText('after', TRAIN_HELP)
     .action(async (o: Opts) => {
-      let config: RunConfig = { ...TRAIN_DEFAULTS, model: o.model as string, dataset: o.dataset as string, ...pick(o, { ...COMMON_KEYS, width: 'widthMultiplier' }), nesterov: o.nesterov !== false };
-      if (o.init !== undefined) {
-        const base = savedConfig(o.init as string);
-        config = { ...config, model: base.model, widthMultiplier: base.widthMultiplier, dataset: base.dataset, data: o.data === undefined ? base.data : o.data as string, init: o.init as string };
-      }
+      const base = o.init !== undefined ? savedConfig(o.init as string) : null;
+      const dataset = base ? base.dataset : o.dataset as string;
+      checkDataOptions(o, dataset);
+      const given = pick(o, { ...COMMON_KEYS, model: 'model', width: 'widthMultiplier' });
+      const imagenet = isImageFolderDataset(dataset);
+      const config: RunConfig = {
+        ...TRAIN_DEFAULTS, dataset, ...(imagenet ? imagenetTrainDefaults(given.batchSize ?? IMAGENET_BATCH_SIZE) : {}), ...given,
+        ...(base ? { model: base.model, widthMultiplier: base.widthMultiplier, data: given.data ?? base.data, init: o.init as string } : {}),
+        nesterov: (o.nesterov as boolean | undefined) ?? (imagenet ? false : TRAIN_DEFAULTS.nesterov),
+      };
       await finishRun(config, o);
     });
 
@@ -112,6 +153,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--range <mode>', 'quantization range: tensor (batch min/max) | clip | channel', oneOf('--range', ['tensor', 'clip', 'channel'] as const), 'tensor')
     .option('--sample-stride <n>', 'entropy sample: every n-th spatial position', int('--sample-stride', 1), 16)
     .option('--sample-images <n>', 'entropy sample: images per batch', int('--sample-images', 1), 1)
+    .addHelpText('after', CAT_HELP)
     .action(async (o: Opts) => {
       const init = o.init as string;
       if (init.endsWith('.safetensors')) {
@@ -119,11 +161,15 @@ export function registerTrainCommands(program: Command): void {
       }
       const base = savedConfig(init);
       if (base.task !== 'train') throw new UserError(`--init ${init} is a '${base.task}' run; start CAT from a full-precision 'catkit train' run`);
+      checkDataOptions(o, base.dataset);
       const weightBits = o.weightBits as number;
       const config: RunConfig = {
         ...TRAIN_DEFAULTS, model: base.model, dataset: base.dataset, data: base.data, widthMultiplier: base.widthMultiplier, padTo: base.padTo, resize: base.resize ?? 0,
         randomCrop: base.randomCrop, hflip: base.hflip, validation: base.validation, seed: base.seed, batchSize: base.batchSize,
-        ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: o.nesterov === false ? false : CAT_DEFAULTS.nesterov ?? false,
+        imageSize: base.imageSize, workers: base.workers, badImages: base.badImages,
+        // An imported run may carry the in-memory augmentation defaults; the image loader does its own.
+        ...(isImageFolderDataset(base.dataset) ? { batchSize: IMAGENET_BATCH_SIZE, randomCrop: 0, hflip: false, padTo: 0 } : {}),
+        ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: (o.nesterov as boolean | undefined) ?? CAT_DEFAULTS.nesterov ?? false,
         task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
         lambda: o.lambda as number, lambdaW: o.lambdaW as number, method: o.method as RunConfig['method'], gradual: o.gradual as number,
         temperature: o.temperature as number, temperatureAnneal: o.temperatureAnneal as number, sampleRandom: o.sampleRandom as number,
@@ -136,10 +182,14 @@ export function registerTrainCommands(program: Command): void {
   addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
     .requiredOption('--checkpoint <run>', 'run folder or its checkpoint.json')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
+    .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded')
+    .option('--workers <n>', 'imagenet: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--json', 'print the report as JSON on stdout')
     .action(async (o: Opts) => {
-      const { runEvaluation } = await engine();
-      const report = runEvaluation(o.checkpoint as string, { codedBatches: o.codedBatches as number | undefined });
+      const { runEvaluation, createProgress } = await engine();
+      const report = await runEvaluation(o.checkpoint as string, {
+        codedBatches: o.codedBatches as number | undefined, data: o.data as string | undefined, workers: o.workers as number | undefined, progress: createProgress(),
+      });
       const dir = (o.checkpoint as string).endsWith('.json') ? path.dirname(o.checkpoint as string) : (o.checkpoint as string);
       await printReport(report, o, dir);
     });
