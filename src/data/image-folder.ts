@@ -173,9 +173,18 @@ export interface ImageFolderLoaderOptions {
 
 interface Job { req: DecodeRequest; resolve: (d: Float32Array) => void; reject: (e: Error) => void; cancelled: { value: boolean } }
 
+/**
+ * Requests posted to a worker ahead of its replies. The main thread is blocked during a (sync)
+ * training step and can neither collect replies nor hand out jobs then, so each worker needs a
+ * backlog to keep decoding through the step; the worker still decodes one file at a time.
+ */
+const WORKER_BACKLOG = 16;
+
 /** A fixed pool of decoding workers with a FIFO queue; idle workers do not keep the process alive. */
+interface WorkerSlot { worker: Worker; jobs: Map<number, Job> }
+
 class DecodePool {
-  readonly #workers: { worker: Worker; job: Job | null }[] = [];
+  readonly #workers: WorkerSlot[] = [];
   readonly #queue: Job[] = [];
   #nextId = 0;
   #closed = false;
@@ -183,19 +192,19 @@ class DecodePool {
   constructor(count: number) {
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL('./image-worker.js', import.meta.url));
-      const slot = { worker, job: null as Job | null };
+      const slot: WorkerSlot = { worker, jobs: new Map<number, Job>() };
       worker.on('message', (m: DecodeReply) => {
-        const job = slot.job;
-        slot.job = null;
-        if (job && job.req.id === m.id) {
+        const job = slot.jobs.get(m.id);
+        slot.jobs.delete(m.id);
+        if (job) {
           if ('data' in m) job.resolve(m.data);
           else job.reject(new Error(m.error));
         }
         this.#pump();
       });
       worker.on('error', (err) => {
-        slot.job?.reject(err);
-        slot.job = null;
+        for (const j of slot.jobs.values()) j.reject(err);
+        slot.jobs.clear();
         this.#workers.splice(this.#workers.indexOf(slot), 1);
         if (this.#workers.length === 0) for (const j of this.#queue.splice(0)) j.reject(err);
       });
@@ -212,16 +221,19 @@ class DecodePool {
     });
   }
 
+  /** Tops every worker's backlog up from the queue, least loaded first. */
   #pump(): void {
-    for (const slot of this.#workers) {
-      if (slot.job) continue;
+    for (;;) {
+      const slot = this.#workers.reduce<WorkerSlot | null>((best, w) => (!best || w.jobs.size < best.jobs.size ? w : best), null);
+      if (!slot || slot.jobs.size >= WORKER_BACKLOG) return;
       let job = this.#queue.shift();
       while (job?.cancelled.value) { job.reject(new Error('cancelled')); job = this.#queue.shift(); }
-      if (!job) { slot.worker.unref(); continue; }
-      slot.job = job;
+      if (!job) break;
+      slot.jobs.set(job.req.id, job);
       slot.worker.ref();
       slot.worker.postMessage(job.req);
     }
+    for (const w of this.#workers) if (w.jobs.size === 0) w.worker.unref();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-// Worker thread of ImageFolderLoader: decodes one image file per request with sharp, applies the
+// Worker thread of ImageFolderLoader: decodes one image file per request with sharp (in arrival order), applies the
 // training or evaluation transform, and answers a normalised float32 [3, S, S] (transferred).
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
@@ -49,9 +49,12 @@ async function decode(r: DecodeRequest): Promise<Float32Array> {
   return out;
 }
 
+// The pool posts a backlog of requests; decoding them one after another keeps this worker at one
+// core (libvips would otherwise run several on the libuv pool at once).
+let queue: Promise<void> = Promise.resolve();
 parentPort?.on('message', (r: DecodeRequest) => {
-  decode(r).then(
+  queue = queue.then(() => decode(r).then(
     (data) => parentPort!.postMessage({ id: r.id, data } satisfies DecodeReply, [data.buffer as ArrayBuffer]),
     (err: unknown) => parentPort!.postMessage({ id: r.id, error: err instanceof Error ? err.message : String(err) } satisfies DecodeReply),
-  );
+  ));
 });
