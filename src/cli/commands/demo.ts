@@ -12,8 +12,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'folder for the three runs', 'runs/demo')
     .option('--model <name>', 'CIFAR-layout ResNet to train', 'resnet8')
     .option('--epochs <n>', 'full-precision epochs', int('--epochs', 1), 8)
-    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 5)
-    .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 2)
+    .option('--cat-epochs <n>', 'CAT fine-tuning epochs', int('--cat-epochs', 1), 4)
+    .option('--lambda <x>', 'entropy weight of the regularized run', float('--lambda', 0), 1.5)
     .option('--act-bits <b>', 'activation bits', int('--act-bits', 1, 16), 4)
     .action(async (o: { out: string; model: string; epochs: number; catEpochs: number; lambda: number; actBits: number }) => {
       const { runTraining } = await import('../../train/run.js');
@@ -27,7 +27,12 @@ export function registerDemoCommand(program: Command): void {
       for (const [i, lambda] of [0, o.lambda].entries()) {
         const dir = path.join(o.out, `cat-${o.actBits}bit-lambda${lambda}`);
         process.stderr.write(`[${i + 2}/3] CAT ${o.actBits}-bit activations, 8-bit weights, λ = ${lambda} (${o.catEpochs} epochs) → ${dir}\n`);
-        const cat: RunConfig = { ...fp, ...CAT_DEFAULTS, task: 'cat', init: fpDir, actBits: o.actBits, weightBits: 8, lambda, epochs: o.catEpochs, lr: 1e-3 };
+        // The λ sweep's setting (scripts/lambda-sweep.sh): a cosine-decayed lr 0.01 lets the
+        // weights reorganise for low entropy within a few epochs; 16 images per entropy sample.
+        const cat: RunConfig = {
+          ...fp, ...CAT_DEFAULTS, task: 'cat', init: fpDir, actBits: o.actBits, weightBits: 8, lambda, epochs: o.catEpochs,
+          lr: 0.01, schedule: 'cosine', sampleImages: 16, bnRecalibration: 20,
+        };
         reports.push({ label: `cat λ=${lambda}`, report: await runTraining(cat, { outDir: dir }) });
       }
       process.stdout.write(`\nPer-layer bits of the λ = ${o.lambda} run (test set, real coding):\n${formatLayers(reports[2]!.report)}\n`);
