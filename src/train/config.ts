@@ -101,15 +101,15 @@ export function describeConfig(c: RunConfig): string {
   const g = (x: number): string => String(Number(x.toPrecision(4)));
   const data = c.dataset === 'imagenet'
     ? `imagenet (${c.data ?? 'no --data'}; ${c.imageSize} px, RandomResizedCrop + flip; decode workers ${c.workers || 'auto'}; bad images: ${c.badImages})`
-    : `${c.dataset}${c.data ? ` (${c.data})` : ''}${c.randomCrop ? `; crop pad ${c.randomCrop}` : ''}${c.hflip ? '; hflip' : ''}${c.padTo ? `; pad to ${c.padTo}` : ''}`;
+    : `${c.dataset}${c.data ? ` (${c.data})` : ''}${c.randomCrop ? `; crop pad ${c.randomCrop}` : ''}${c.hflip ? '; hflip' : ''}${c.padTo ? `; pad to ${c.padTo}` : ''}${c.resize ? `; resize ${c.resize}` : ''}`;
   const limits = [c.limitTrain ? `≤ ${c.limitTrain} train` : '', c.limitTest ? `≤ ${c.limitTest} test` : ''].filter(Boolean).join(', ');
   const opt = c.optimizer === 'sgd' ? `sgd momentum ${g(c.momentum)}${c.nesterov && c.momentum > 0 ? ' nesterov' : ''}` : c.optimizer;
   const schedule = c.schedule === 'step' ? `step ×${g(c.gamma)} every ${c.stepSize} epochs`
     : c.schedule === 'exponential' ? `exponential ×${g(c.gamma)} over the run` : c.schedule;
   const cat = c.task === 'cat'
-    ? `; CAT ${c.actBits ?? 4}-bit activations, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}${c.init ? `, from ${c.init}` : ''}`
+    ? `; CAT ${c.actBits ?? 4}-bit activations, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}`
     : '';
   return `${c.task} ${c.model}${c.widthMultiplier !== 1 ? ` ×${g(c.widthMultiplier)}` : ''} on ${data}${limits ? ` (${limits})` : ''}: `
     + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${g(c.lr)}, weight decay ${g(c.weightDecay)}, ${schedule}`
-    + `${c.warmupEpochs ? `, warm-up ${c.warmupEpochs}` : ''}, validation ${g(c.validation)}, seed ${c.seed}${cat}`;
+    + `${c.warmupEpochs ? `, warm-up ${c.warmupEpochs}` : ''}, validation ${g(c.validation)}, seed ${c.seed}${cat}${c.init ? `; from ${c.init}` : ''}`;
 }
