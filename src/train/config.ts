@@ -80,6 +80,16 @@ export const CAT_DEFAULTS: Partial<RunConfig> = {
   actBits: 4, weightBits: 8,
 };
 
+/** Options of the in-memory loader that an image-folder loader (its own RandomResizedCrop + flip) has no use for. */
+export const IN_MEMORY_ONLY_OPTIONS = Object.freeze([['randomCrop', '--random-crop'], ['hflip', '--hflip'], ['padTo', '--pad-to'], ['resize', '--resize']] as const);
+
+/** IN_MEMORY_ONLY_OPTIONS switched off: what image-folder runs carry (an imported run may hold the in-memory defaults). */
+export const IN_MEMORY_OPTIONS_OFF = Object.freeze({ randomCrop: 0, hflip: false, padTo: 0, resize: 0 }) satisfies Partial<RunConfig>;
+
+/** The refusal of one of IN_MEMORY_ONLY_OPTIONS for an image-folder dataset. */
+export const notForImageFolder = (flag: string, dataset: string): string =>
+  `${flag} does not apply to --dataset ${dataset}: its training loader does RandomResizedCrop + horizontal flip to --image-size`;
+
 /** Batch size of ImageNet runs when none is given: sized for a CPU machine's memory and speed, not torchvision's 256. */
 export const IMAGENET_BATCH_SIZE = 32;
 

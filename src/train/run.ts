@@ -1,7 +1,8 @@
 // A whole run as the CLI performs it: build, train (or resume), measure accuracy and bits, report.
 import { dispose } from '../tensor/index.js';
 import { buildReport, writeReport, type RunReport } from '../report/index.js';
-import { describeConfig, type RunConfig } from './config.js';
+import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from './config.js';
+import { isImageFolderDataset } from '../data/index.js';
 import { buildSession, disposeSession, type Session } from './session.js';
 import { fit } from './trainer.js';
 import { evaluateAccuracy } from './evaluate.js';
@@ -69,7 +70,7 @@ export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {
     // Training-only settings do not matter here (an imported run may carry the in-memory defaults).
     const saved = ck.meta.config;
     const config: RunConfig = { ...saved, init: undefined, data: o.data ?? saved.data, workers: o.workers ?? saved.workers };
-    if (config.dataset === 'imagenet') Object.assign(config, { randomCrop: 0, hflip: false, padTo: 0 });
+    if (isImageFolderDataset(config.dataset)) Object.assign(config, IN_MEMORY_OPTIONS_OFF);
     session = buildSession(config);
     try {
       session.model.loadStateDict(ck.model, { source: checkpoint });

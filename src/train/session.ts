@@ -10,7 +10,7 @@ import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
 import { SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, StepLR, LambdaLR, LinearWarmup, paramGroupsNoDecay, type LRScheduler, type Optimizer } from '../optim/index.js';
 import { attachActQuant, quantizeWeights, type ActQuant } from '../method/index.js';
-import type { RunConfig } from './config.js';
+import { IN_MEMORY_ONLY_OPTIONS, notForImageFolder, type RunConfig } from './config.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 export interface Session {
@@ -48,9 +48,7 @@ export function validateConfig(c: RunConfig): void {
   if (!(c.validation > 0 && c.validation < 1)) throw new ConfigError(`--validation must be a fraction in (0, 1), got ${c.validation}`);
   if (isImageFolderDataset(c.dataset)) {
     if (!c.data) throw new ConfigError(`--dataset ${c.dataset} needs --data DIR, an ImageNet-style folder: ${IMAGE_FOLDER_LAYOUT}`);
-    for (const [flag, on] of [['--random-crop', c.randomCrop > 0], ['--hflip', c.hflip], ['--pad-to', c.padTo > 0]] as const) {
-      if (on) throw new ConfigError(`${flag} does not apply to --dataset ${c.dataset}: its training loader does RandomResizedCrop + horizontal flip to --image-size`);
-    }
+    for (const [key, flag] of IN_MEMORY_ONLY_OPTIONS) if (c[key]) throw new ConfigError(notForImageFolder(flag, c.dataset));
     positiveInt(c.imageSize, '--image-size');
     if (!Number.isInteger(c.workers) || c.workers < 0) throw new ConfigError(`--workers must be a non-negative integer (0: automatic), got ${c.workers}`);
     if (c.badImages !== 'skip' && c.badImages !== 'fail') throw new ConfigError(`--bad-images must be skip or fail, got '${String(c.badImages)}'`);

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { TRAIN_DEFAULTS, CAT_DEFAULTS, IMAGENET_BATCH_SIZE, imagenetTrainDefaults, type RunConfig } from '../../train/config.js';
+import { TRAIN_DEFAULTS, CAT_DEFAULTS, IMAGENET_BATCH_SIZE, IN_MEMORY_ONLY_OPTIONS, IN_MEMORY_OPTIONS_OFF, imagenetTrainDefaults, notForImageFolder, type RunConfig } from '../../train/config.js';
 import type { RunReport } from '../../report/index.js';
 import { DATASET_NAMES, isImageFolderDataset } from '../../data/registry.js';
 import { readCheckpointMeta } from '../../train/checkpoint-meta.js';
@@ -57,11 +57,11 @@ const COMMON_KEYS: Record<string, keyof RunConfig> = {
 function checkDataOptions(o: Opts, dataset: string): void {
   const image = isImageFolderDataset(dataset);
   const wrong = image
-    ? ([['randomCrop', '--random-crop'], ['hflip', '--hflip'], ['padTo', '--pad-to'], ['resize', '--resize']] as const).find(([k]) => o[k] !== undefined)
+    ? IN_MEMORY_ONLY_OPTIONS.find(([k]) => o[k] !== undefined)
     : ([['imageSize', '--image-size'], ['workers', '--workers'], ['badImages', '--bad-images']] as const).find(([k]) => o[k] !== undefined);
   if (!wrong) return;
   throw new UserError(image
-    ? `${wrong[1]} does not apply to --dataset ${dataset}: its training loader does RandomResizedCrop + horizontal flip to --image-size`
+    ? notForImageFolder(wrong[1], dataset)
     : `${wrong[1]} applies to image-folder datasets (--dataset ${DATASET_NAMES.filter(isImageFolderDataset).join(', ')}) only, not to ${dataset}`);
 }
 
@@ -168,7 +168,7 @@ export function registerTrainCommands(program: Command): void {
         randomCrop: base.randomCrop, hflip: base.hflip, validation: base.validation, seed: base.seed, batchSize: base.batchSize,
         imageSize: base.imageSize, workers: base.workers, badImages: base.badImages,
         // An imported run may carry the in-memory augmentation defaults; the image loader does its own.
-        ...(isImageFolderDataset(base.dataset) ? { batchSize: IMAGENET_BATCH_SIZE, randomCrop: 0, hflip: false, padTo: 0 } : {}),
+        ...(isImageFolderDataset(base.dataset) ? { batchSize: IMAGENET_BATCH_SIZE, ...IN_MEMORY_OPTIONS_OFF } : {}),
         ...CAT_DEFAULTS, ...pick(o, COMMON_KEYS), nesterov: (o.nesterov as boolean | undefined) ?? CAT_DEFAULTS.nesterov ?? false,
         task: 'cat', init, actBits: o.actBits as number, weightBits: weightBits >= 32 ? undefined : weightBits,
         lambda: o.lambda as number, lambdaW: o.lambdaW as number, method: o.method as RunConfig['method'], gradual: o.gradual as number,
