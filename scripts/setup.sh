@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # libtorch-dev: the engine; libopenblas0-pthread: fast BLAS for libtorch (reference BLAS is 30x slower);
 # python3-torch/torchvision: the test oracle and benchmark reference; dataset-fashion-mnist: real data;
 # opencv-doc: ships digits.png, kept here only as the source of the committed demo fixture.
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist g++ make python3)
+# r-cran-modeldata: ships the small_fine_foods reviews (MIT) that the BERT sentiment task reads.
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -4,6 +4,7 @@ import { registerCodecCommands } from './commands/codec.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { isCatkitError } from '../errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('catkit')
@@ -29,8 +30,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     const e = err as Error;
-    const userFacing = USER_ERRORS.has(e?.name);
-    process.stderr.write(`catkit: ${userFacing ? e.message : (e?.stack ?? String(err))}\n`);
+    const userFacing = isCatkitError(err) ? err.userFacing : USER_ERRORS.has(e?.name);
+    const hint = isCatkitError(err) && err.hint ? `\n  hint: ${err.hint}` : '';
+    process.stderr.write(`catkit: ${userFacing ? e.message + hint : (e?.stack ?? String(err))}\n`);
     return userFacing ? 2 : 1;
   }
 }

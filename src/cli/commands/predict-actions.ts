@@ -15,7 +15,7 @@ import { UserError } from '../user-error.js';
 const KERAS_MODEL = 'mobilenet_v2_keras';
 
 export interface ModelOpts { model: string; weights: string; numClasses?: number; width?: number; inChannels?: number }
-export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs'; out: string; dataset: string; data?: string };
+export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs' | 'hf'; out: string; dataset: string; data?: string; head?: 'base' | 'classification' | 'mlm' };
 
 function requireFile(file: string, flag: string): void {
   if (!existsSync(file)) throw new UserError(`${flag} ${file}: no such file`);

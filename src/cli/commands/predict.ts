@@ -7,7 +7,7 @@ import type { ImportOpts, ModelOpts } from './predict-actions.js';
 
 const addModelOptions = (cmd: Command): Command => addThreadsOption(cmd)
   .requiredOption('--model <name>', 'model name (list them with `catkit models`)')
-  .requiredOption('--weights <file>', 'torch: state dict as .safetensors with torchvision/PyTorch names; tfjs: model.json, its folder, or nsfwjs:mobilenet_v2')
+  .requiredOption('--weights <file>', 'torch: state dict as .safetensors with torchvision/PyTorch names; tfjs: model.json, its folder, or nsfwjs:mobilenet_v2; hf: a folder with config.json + model.safetensors')
   .option('--num-classes <n>', 'classes (default: read off the classifier weights; tfjs: another count replaces the dense head)', int('--num-classes', 1))
   .option('--in-channels <n>', 'input channels (default: from the stem weights; tfjs: 1 sums an RGB stem for grey input)', int('--in-channels', 1))
   .option('--width <x>', 'width multiplier the weights were trained with (mobilenet_v2)', float('--width', 0.01, 64));
@@ -22,12 +22,18 @@ export function registerPredictCommand(program: Command): void {
       process.stdout.write(predictAction(o) + '\n');
     });
 
-  addModelOptions(program.command('import').description('turn PyTorch or TensorFlow.js weights into a catkit run folder for `catkit train|cat --init` and `catkit eval`'))
-    .requiredOption('--from <format>', 'torch (a PyTorch state dict saved as safetensors) | tfjs (a Keras MobileNetV2 layers model, into --model mobilenet_v2_keras)', oneOf('--from', ['torch', 'tfjs'] as const))
+  addModelOptions(program.command('import').description('turn PyTorch, TensorFlow.js or Hugging Face weights into a catkit run folder for `catkit train|cat --init` and `catkit eval`'))
+    .requiredOption('--from <format>', 'torch (a PyTorch state dict saved as safetensors) | tfjs (a Keras MobileNetV2 layers model, into --model mobilenet_v2_keras) | hf (a Hugging Face folder: config.json + model.safetensors, --model bert)', oneOf('--from', ['torch', 'tfjs', 'hf'] as const))
+    .option('--head <head>', 'hf: base | classification | mlm (default: from config.json architectures)', oneOf('--head', ['base', 'classification', 'mlm'] as const))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--dataset <name>', `dataset recorded in the run (any name; \`cat\` and \`eval\` need one catkit loads: ${DATASET_NAMES.join(', ')})`, 'imagenet')
     .option('--data <dir>', 'dataset folder recorded in the run')
     .action(async (o: ImportOpts) => {
+      if (o.from === 'hf') {
+        const { importHubAction } = await import('./import-hf.js');
+        process.stdout.write(importHubAction(o) + '\n');
+        return;
+      }
       const { importAction } = await import('./predict-actions.js');
       process.stdout.write(importAction(o) + '\n');
     });

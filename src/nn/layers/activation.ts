@@ -17,6 +17,10 @@ export class GELU extends Module {
   forward(x: Tensor): Tensor { return x.gelu(this.approximate); }
 }
 
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor { return x.tanh(); }
+}
+
 /** Inverted dropout in training mode, identity in eval mode. */
 export class Dropout extends Module {
   constructor(readonly p = 0.5) {
