@@ -5,7 +5,7 @@
 // them; they only matter for momentum=None BN), and float16/float64 tensors are widened/narrowed
 // to the model's float32. A `module.` prefix on every key (nn.DataParallel) is stripped.
 import { dispose, isFloating, type Tensor } from '../tensor/index.js';
-import { loadSafetensors, type Module } from '../nn/index.js';
+import { loadSafetensors, type AnyModule, type Module } from '../nn/index.js';
 import { buildModel, modelIO, type ModelSpec } from './registry.js';
 
 export interface ImportResult {
@@ -57,7 +57,7 @@ export function readTorchStateDict(file: string): { tensors: Map<string, Tensor>
  * (naming the file and listing missing, unexpected and mismatched keys) if it does not fit.
  * The caller keeps ownership of `sd`.
  */
-export function loadTorchStateDict(model: Module, sd: ReadonlyMap<string, Tensor>, source: string, o: LoadTorchOptions = {}): ImportResult {
+export function loadTorchStateDict(model: AnyModule, sd: ReadonlyMap<string, Tensor>, source: string, o: LoadTorchOptions = {}): ImportResult {
   const targets = model.stateDict();
   const converted: string[] = [];
   const cast = new Map<string, Tensor>();

@@ -115,6 +115,20 @@ export const logSoftmax = (x: Tensor, dim = -1): Tensor => call1('log_softmax', 
 export const relu = (x: Tensor): Tensor => x.relu();
 export const relu6 = (x: Tensor): Tensor => x.relu6();
 export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => x.gelu(approximate);
+/** x·relu6(x + 3)/6 (MobileNetV3). */
+export const hardswish = (x: Tensor): Tensor => call1('hardswish', '', [x.handle]);
+/** relu6(x + 3)/6 (MobileNetV3's squeeze-excitation gate). */
+export const hardsigmoid = (x: Tensor): Tensor => call1('hardsigmoid', '', [x.handle]);
+
+/** x / max(‖x‖_p along dim, eps), as torch.nn.functional.normalize. */
+export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  const norm = call1('linalg_vector_norm', '', [x.handle, p, [dim], true, null]);
+  const denom = norm.clamp(eps);
+  norm.dispose();
+  const y = x.div(denom);
+  denom.dispose();
+  return y;
+}
 
 /** Inverted dropout: zeroes with probability p and scales by 1/(1-p) in training; identity otherwise. */
 export function dropout(x: Tensor, p: number, training: boolean): Tensor {

@@ -12,6 +12,16 @@ export class ReLU6 extends Module {
   forward(x: Tensor): Tensor { return x.relu6(); }
 }
 
+/** x·relu6(x + 3)/6 (MobileNetV3). */
+export class Hardswish extends Module {
+  forward(x: Tensor): Tensor { return F.hardswish(x); }
+}
+
+/** relu6(x + 3)/6 (MobileNetV3's squeeze-excitation gate). */
+export class Hardsigmoid extends Module {
+  forward(x: Tensor): Tensor { return F.hardsigmoid(x); }
+}
+
 export class GELU extends Module {
   constructor(readonly approximate: 'none' | 'tanh' = 'none') { super(); }
   forward(x: Tensor): Tensor { return x.gelu(this.approximate); }
