@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # libtorch-dev: the engine; libopenblas0-pthread: fast BLAS for libtorch (reference BLAS is 30x slower);
 # python3-torch/torchvision: the test oracle and benchmark reference; dataset-fashion-mnist: real data;
+# libgloo-dev: Gloo headers for libtorch's c10d (multi-process training; libtorch-dev does not pull it in);
 # opencv-doc: ships digits.png, kept here only as the source of the committed demo fixture.
 # r-cran-modeldata: ships the small_fine_foods reviews (MIT) that the BERT sentiment task reads.
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3)
+APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,6 +1,7 @@
 // Module entry: the whole native surface. Everything model- or method-specific lives in TypeScript.
 #include <napi.h>
 #include "dispatch.h"
+#include "distributed.h"
 #include "handle.h"
 #include "runtime.h"
 #include "tensor_io.h"
@@ -44,6 +45,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"getNumThreads", GetNumThreads}, {"manualSeed", ManualSeed},
       {"setGradEnabled", SetGradEnabled}, {"isGradEnabled", IsGradEnabled},
       {"version", Version},
+      {"distAvailable", DistAvailable}, {"distInit", DistInit},
+      {"distDestroy", DistDestroy},     {"distBroadcast", DistBroadcast},
+      {"distAllreduce", DistAllreduce}, {"distBarrier", DistBarrier},
+      {"gradSyncCreate", GradSyncCreate}, {"gradSyncPrepare", GradSyncPrepare},
+      {"gradSyncFinish", GradSyncFinish}, {"gradSyncDispose", GradSyncDispose},
   };
   for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;

@@ -12,6 +12,7 @@ import type { DecodeReply, DecodeRequest } from './image-worker.js';
 import type { Batch } from './loader.js';
 import { resolveNormalization, type Normalization } from './normalize.js';
 import { iota, mixSeed, mulberry32, shuffleInPlace } from './random.js';
+import { epochBatches, shardBatchCount, type Shard } from './distributed-sampler.js';
 
 /** torchvision's ImageNet statistics of pixel / 255. */
 export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }) as Normalization;
@@ -294,6 +295,10 @@ export class ImageFolderLoader implements BatchSource {
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
+  readonly shardable = true;
+  /** Batches per epoch of one rank's shard (see distributed-sampler.ts). */
+  batchCount(shard?: Shard): number { return shardBatchCount(this.split.n, this.batchSize, this.dropLast, shard); }
+
   get sampleShape(): [number, number, number] { return [3, this.size, this.size]; }
 
   /** The sample order of an epoch, a function of (seed, epoch) only. */
@@ -303,14 +308,14 @@ export class ImageFolderLoader implements BatchSource {
     return this.shuffle ? shuffleInPlace(order, mulberry32(mixSeed(this.seed, epoch))) : order;
   }
 
-  /** The batches of an epoch, decoded `prefetch` batches ahead. */
-  async *batches(epoch = 0): AsyncGenerator<Batch, void, undefined> {
-    const order = this.order(epoch);
-    const count = this.numBatches;
+  /** The batches of an epoch (one rank's share with `shard`), decoded `prefetch` batches ahead. */
+  async *batches(epoch = 0, shard?: Shard): AsyncGenerator<Batch, void, undefined> {
+    const list = epochBatches(this.order(epoch), this.batchSize, this.dropLast, shard);
+    const count = list.length;
     const cancelled = { value: false };
     const pending: Promise<Decoded>[] = [];
     const start = (b: number): void => {
-      const p = this.#decodeBatch(order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length)), epoch, cancelled);
+      const p = this.#decodeBatch(list[b]!, epoch, cancelled);
       p.catch(() => undefined); // handled when awaited; avoids unhandled rejections after an early exit
       pending.push(p);
     };

@@ -8,7 +8,8 @@ export {
 export { computeNormalization, resolveNormalization, type Normalization } from './normalize.js';
 export { renderSample, centredPlacement, type SampleGeometry, type Placement } from './augment.js';
 export { DataLoader, type LoaderOptions, type Batch } from './loader.js';
-export { closeSources, type BatchSource } from './batch-source.js';
+export { closeSources, shardedBatches, shardedBatchCount, type BatchSource } from './batch-source.js';
+export { epochBatches, shardSamples, shardBatchCount, globalBatchIndex, checkShard, type Shard } from './distributed-sampler.js';
 export { mulberry32, mixSeed } from './random.js';
 export { loadFashionMnist, findFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DEBIAN_DIR, type FashionMnist, type FashionMnistFiles } from './fashion-mnist.js';
 export { loadDigits, loadDigitsAll, digitsDir, DIGITS_CLASSES, type Digits } from './digits.js';

@@ -7,6 +7,7 @@ import type { ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { computeNormalization, normalizationTable, resolveNormalization, unitScale, type Normalization } from './normalize.js';
 import { iota, mixSeed, mulberry32, randomInt, shuffleInPlace } from './random.js';
+import { epochBatches, shardBatchCount, type Shard } from './distributed-sampler.js';
 
 export interface LoaderOptions {
   batchSize: number;
@@ -86,6 +87,10 @@ export class DataLoader implements BatchSource {
     return this.dropLast ? Math.floor(this.dataset.n / this.batchSize) : Math.ceil(this.dataset.n / this.batchSize);
   }
 
+  readonly shardable = true;
+  /** Batches per epoch of one rank's shard (see distributed-sampler.ts). */
+  batchCount(shard?: Shard): number { return shardBatchCount(this.dataset.n, this.batchSize, this.dropLast, shard); }
+
   /** [C, H, W] of one sample in x. */
   get sampleShape(): [number, number, number] {
     const g = this.geometry;
@@ -99,12 +104,9 @@ export class DataLoader implements BatchSource {
     return this.shuffle ? shuffleInPlace(order, mulberry32(mixSeed(this.seed, epoch))) : order;
   }
 
-  /** The batches of an epoch, in order. Dispose each batch's x and y (see Batch). */
-  *batches(epoch = 0): Generator<Batch, void, undefined> {
-    const order = this.order(epoch);
-    for (let b = 0; b < this.numBatches; b++) {
-      yield this.batchOf(order.subarray(b * this.batchSize, Math.min((b + 1) * this.batchSize, order.length)), epoch);
-    }
+  /** The batches of an epoch, in order (one rank's share with `shard`). Dispose each batch's x and y (see Batch). */
+  *batches(epoch = 0, shard?: Shard): Generator<Batch, void, undefined> {
+    for (const ids of epochBatches(this.order(epoch), this.batchSize, this.dropLast, shard)) yield this.batchOf(ids, epoch);
   }
 
   /** A batch of the given samples, augmented as in `epoch` (draws depend on seed, epoch and sample index). */
