@@ -6,7 +6,6 @@ import { CODEC_NAMES, type CodecName } from './codecs.js';
 import { decodeContainer, encodeContainer } from './container.js';
 import { histogram, shannonEntropy, type SymbolArray } from './entropy.js';
 import { geometricSymbols, mulberry32, uniformSymbols } from './synthetic.js';
-import { alignColumns } from './text-table.js';
 
 export interface BenchOptions {
   /** Symbols per source (default 2^21 ≈ 2.1 M). */
@@ -117,24 +116,6 @@ export function runCodecBench(options: BenchOptions = {}): BenchRow[] {
     });
   }
   return rows;
-}
-
-function pct(bits: number, entropy: number): string {
-  return entropy > 0 ? `${((bits / entropy - 1) * 100).toFixed(2)}%` : '—';
-}
-
-/** Plain aligned text table: bits/value (overhead vs entropy) and speeds in Msym/s. */
-export function formatBenchTable(rows: readonly BenchRow[]): string {
-  const head = ['source', 'entropy', 'huffman', '(+%)', 'rans', '(+%)', 'zerorun', '(+%)', 'zlib-huf', 'deflate',
-    'huf enc', 'huf dec', 'rans enc', 'rans dec', 'zr enc', 'zr dec', 'zlibh enc', 'zlibh dec'];
-  const f4 = (x: number) => x.toFixed(4), f0 = (x: number) => x.toFixed(0);
-  const body = rows.map((r) => [
-    r.source, f4(r.entropy), f4(r.huffman), pct(r.huffman, r.entropy), f4(r.rans), pct(r.rans, r.entropy),
-    f4(r.zerorun), pct(r.zerorun, r.entropy), f4(r.zlib_huffman), f4(r.zlib_deflate),
-    f0(r.huffman_enc_msym_s), f0(r.huffman_dec_msym_s), f0(r.rans_enc_msym_s), f0(r.rans_dec_msym_s),
-    f0(r.zerorun_enc_msym_s), f0(r.zerorun_dec_msym_s), f0(r.zlib_huffman_enc_msym_s), f0(r.zlib_huffman_dec_msym_s),
-  ]);
-  return alignColumns([head, ...body]).join('\n');
 }
 
 /** The JSON line the issue asks for: bits per value and speeds in Msym/s. */

@@ -27,4 +27,3 @@ export {
   MAGIC, FORMAT_VERSION, DEFAULT_MAX_ELEMENTS,
   type EncodeOptions, type DecodeOptions, type ContainerParts, type ContainerHeader, type ContainerMode,
 } from './container.js';
-export { mulberry32, geometricSymbols, uniformSymbols, geometricEntropy } from './synthetic.js';

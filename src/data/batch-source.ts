@@ -1,8 +1,16 @@
 // What training and evaluation read mini-batches from: the in-memory DataLoader (synchronous
 // generator) and the streaming ImageFolderLoader (asynchronous, worker threads) both fit, and
 // consumers iterate either with `for await`.
-import type { Batch } from './loader.js';
 import type { Shard } from './distributed-sampler.js';
+import type { Tensor } from '../tensor/index.js';
+
+/**
+ * One mini-batch. x: float32 [B, C, H, W], y: int64 [B], `indices`: the dataset samples used.
+ * The caller owns x and y: call dispose(batch) (or x.dispose(); y.dispose()) after the step.
+ * They are created when the iterator advances, so a tidy() around the step body alone does not
+ * reach them.
+ */
+export interface Batch { x: Tensor; y: Tensor; indices: Int32Array }
 
 export interface BatchSource {
   /** Batches per epoch (an image loader skipping unreadable files may yield shorter ones, never more). */

@@ -13,15 +13,14 @@ import type { Batch } from './loader.js';
 import { resolveNormalization, type Normalization } from './normalize.js';
 import { iota, mixSeed, mulberry32, shuffleInPlace } from './random.js';
 import { epochBatches, shardBatchCount, type Shard } from './distributed-sampler.js';
+// Declared with the dataset registry, which validates configs without loading the engine.
+import { IMAGE_FOLDER_LABEL_FILES as LABEL_FILES, IMAGE_FOLDER_LAYOUT } from './registry.js';
+export { IMAGE_FOLDER_LAYOUT };
 
 /** torchvision's ImageNet statistics of pixel / 255. */
 export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }) as Normalization;
 
 const IMAGE_EXT = /\.(jpe?g|png)$/i;
-const LABEL_FILES = ['LOC_val_solution.csv', 'val_labels.txt'] as const;
-/** The folder layout openImageFolder accepts, for messages. */
-export const IMAGE_FOLDER_LAYOUT = 'DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG, '
-  + `or a flat DIR/val/*.JPEG with ${LABEL_FILES.join(' or ')} (in DIR or DIR/val)`;
 const LAYOUT = `expected an ImageNet-style folder: ${IMAGE_FOLDER_LAYOUT}`;
 
 /** The files and labels of one split; class index = position of the wnid in sorted train/ folder names. */

@@ -1,8 +1,8 @@
 // Mini-batches of an in-memory dataset as libtorch tensors, with a seeded per-epoch order and
 // optional augmentation done on the uint8 pixels while they are normalised into the batch.
-import { F, tensor, type Tensor } from '../tensor/index.js';
+import { F, tensor } from '../tensor/index.js';
 import { centredPlacement, renderSample, type Placement, type SampleGeometry } from './augment.js';
-import type { BatchSource } from './batch-source.js';
+import type { Batch, BatchSource } from './batch-source.js';
 import type { ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
 import { computeNormalization, normalizationTable, resolveNormalization, unitScale, type Normalization } from './normalize.js';
@@ -36,13 +36,8 @@ export interface LoaderOptions {
   resize?: number;
 }
 
-/**
- * One mini-batch. x: float32 [B, C, H, W], y: int64 [B], `indices`: the dataset samples used.
- * The caller owns x and y: call dispose(batch) (or x.dispose(); y.dispose()) after the step.
- * They are created when the iterator advances, so a tidy() around the step body alone does not
- * reach them.
- */
-export interface Batch { x: Tensor; y: Tensor; indices: Int32Array }
+// Batch (x, y, indices) is declared beside BatchSource.
+export type { Batch } from './batch-source.js';
 
 export class DataLoader implements BatchSource {
   readonly dataset: ImageDataset;

@@ -22,6 +22,12 @@ const LOADERS = {
   cifar100: (o: DatasetSourceOptions): DatasetSplits => loadCifar100(o),
 } as const;
 
+/** Validation-label files a flat DIR/val/ may come with (image-folder.ts reads them). */
+export const IMAGE_FOLDER_LABEL_FILES = ['LOC_val_solution.csv', 'val_labels.txt'] as const;
+/** The folder layout openImageFolder accepts, for messages. */
+export const IMAGE_FOLDER_LAYOUT = 'DIR/train/<wnid>/*.JPEG and DIR/val/<wnid>/*.JPEG, '
+  + `or a flat DIR/val/*.JPEG with ${IMAGE_FOLDER_LABEL_FILES.join(' or ')} (in DIR or DIR/val)`;
+
 /** Datasets read from an ImageNet-style folder (--data DIR with train/<wnid>/ and val/) by worker threads. */
 export const IMAGE_FOLDER_DATASETS = Object.freeze(['imagenet'] as const);
 export type ImageFolderDatasetName = (typeof IMAGE_FOLDER_DATASETS)[number];

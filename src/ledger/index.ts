@@ -3,4 +3,3 @@ export {
   type BandwidthLedger, type CodecCost, type LedgerLayerInput, type LedgerOptions, type LedgerRow, type LedgerTotals,
   type StaticCosts, type StaticTables,
 } from './ledger.js';
-export { formatLedgerTable } from './format.js';

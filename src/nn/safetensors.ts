@@ -4,10 +4,10 @@
 // Every header field is distrusted: a bad file gives a SafetensorsError naming the problem, never a crash.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { Tensor, elementBytes, type DType } from '../tensor/index.js';
 import { native } from '../tensor/native.js';
 import { dtypeCode } from '../tensor/dtype.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export class SafetensorsError extends Error {
   override readonly name = 'SafetensorsError';
@@ -174,32 +174,9 @@ function fromBytes(raw: Uint8Array, shape: number[], dtype: DType): Tensor {
   return new Tensor(native.fromBuffer(raw, shape, dtypeCode(dtype)));
 }
 
-/** Writes atomically: a temporary file in the same directory, fsync, then rename over `file`. */
+/** Writes atomically (src/io/atomic-write.ts): a crash never leaves a half-written file under `file`. */
 export function saveSafetensors(file: string, tensors: ReadonlyMap<string, Tensor>, metadata?: Record<string, string>): void {
-  const bytes = encodeSafetensors(tensors, metadata);
-  const tmp = `${file}.tmp-${process.pid}`;
-  let fd: number | null = fs.openSync(tmp, 'w');
-  try {
-    let written = 0;
-    while (written < bytes.length) written += fs.writeSync(fd, bytes, written, bytes.length - written);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = null;
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    if (fd !== null) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  syncDirectory(path.dirname(path.resolve(file)));
-}
-
-function syncDirectory(dir: string): void {
-  // Makes the rename itself durable; some platforms cannot fsync a directory, which is harmless here.
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-  } catch { /* best effort */ }
+  writeFileAtomic(file, encodeSafetensors(tensors, metadata));
 }
 
 /** Reads and validates a safetensors file; errors name the file. The caller owns the tensors. */

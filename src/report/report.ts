@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/checkpoint.js';
-import { writeFileAtomic } from '../train/atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import type { BandwidthReport, LayerBits, WeightBits } from '../train/bandwidth.js';
 import type { Accuracy } from '../train/evaluate.js';
 

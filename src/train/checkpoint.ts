@@ -2,7 +2,7 @@
 // Both are written atomically (temp file, fsync, rename) and the JSON last, so a crash at any
 // point leaves the previous checkpoint readable.
 import { rmSync, readdirSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import path from 'node:path';
 import { dispose, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/index.js';

@@ -3,14 +3,14 @@
 // initial weights), the optimizer and schedule.
 import { dispose, manualSeed } from '../tensor/index.js';
 import {
-  DataLoader, ImageFolderLoader, IMAGE_FOLDER_LAYOUT, closeSources, getDataset, isImageFolderDataset, limit, openImageFolder, splitDataset,
+  DataLoader, ImageFolderLoader, closeSources, getDataset, isImageFolderDataset, limit, openImageFolder, splitDataset,
   splitIndices, subsetImageFolder, type BatchSource, type ImageDataset,
 } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
 import { SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, StepLR, LambdaLR, LinearWarmup, paramGroupsNoDecay, type LRScheduler, type Optimizer } from '../optim/index.js';
 import { attachActQuant, quantizeWeights, type ActQuant } from '../method/index.js';
-import { IN_MEMORY_ONLY_OPTIONS, notForImageFolder, type RunConfig } from './config.js';
+import { ConfigError, validateConfig, type RunConfig } from './config.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 export interface Session {
@@ -32,36 +32,6 @@ interface DataSources { train: BatchSource; validation: BatchSource; test: Batch
 /** Ends a session: disposes the model and closes its batch sources (stopping decoding threads). */
 export async function disposeSession(s: Session): Promise<void> {
   try { s.model.dispose(); } finally { await closeSources([s.train, s.validation, s.test]); }
-}
-
-export class ConfigError extends Error {
-  override readonly name = 'UserError';
-}
-
-export function validateConfig(c: RunConfig): void {
-  const positiveInt = (v: number, what: string) => {
-    if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${what} must be a positive integer, got ${v}`);
-  };
-  positiveInt(c.epochs, '--epochs');
-  positiveInt(c.batchSize, '--batch-size');
-  if (!(c.lr > 0)) throw new ConfigError(`--lr must be positive, got ${c.lr}`);
-  if (!(c.validation > 0 && c.validation < 1)) throw new ConfigError(`--validation must be a fraction in (0, 1), got ${c.validation}`);
-  if (isImageFolderDataset(c.dataset)) {
-    if (!c.data) throw new ConfigError(`--dataset ${c.dataset} needs --data DIR, an ImageNet-style folder: ${IMAGE_FOLDER_LAYOUT}`);
-    for (const [key, flag] of IN_MEMORY_ONLY_OPTIONS) if (c[key]) throw new ConfigError(notForImageFolder(flag, c.dataset));
-    positiveInt(c.imageSize, '--image-size');
-    if (!Number.isInteger(c.workers) || c.workers < 0) throw new ConfigError(`--workers must be a non-negative integer (0: automatic), got ${c.workers}`);
-    if (c.badImages !== 'skip' && c.badImages !== 'fail') throw new ConfigError(`--bad-images must be skip or fail, got '${String(c.badImages)}'`);
-  }
-  if (c.task === 'cat') {
-    for (const [flag, bits] of [['--act-bits', c.actBits], ['--weight-bits', c.weightBits]] as const) {
-      if (bits === undefined) continue;
-      if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new ConfigError(`${flag} must be an integer from 1 to 16, got ${bits}`);
-    }
-    if (!(c.lambda >= 0)) throw new ConfigError(`--lambda must be >= 0, got ${c.lambda}`);
-    if (!(c.lambdaW >= 0)) throw new ConfigError(`--lambda-w must be >= 0, got ${c.lambdaW}`);
-    if (!['entropy', 'compression', 'none'].includes(c.method)) throw new ConfigError(`--method must be entropy, compression or none, got '${c.method}'`);
-  }
 }
 
 /** Digits, Fashion-MNIST, CIFAR: decoded into memory, split, and served by DataLoaders. */

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { crossEntropy, histogram } from '../../src/codec/entropy.js';
 import { CodecError } from '../../src/codec/errors.js';
 import { geometricSymbols } from '../../src/codec/synthetic.js';
-import { buildLedger, fitStaticTables, formatLedgerTable, LedgerAccumulator, ledgerToJSON } from '../../src/ledger/index.js';
+import { buildLedger, fitStaticTables, LedgerAccumulator, ledgerToJSON } from '../../src/ledger/index.js';
+import { formatLedgerTable } from '../../src/cli/tables.js';
 import { mulberry32 } from '../codec/helpers.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps, `${a} ≉ ${b}`);

@@ -18,7 +18,7 @@ import { importTorchModel, loadTorchStateDict, readTorchStateDict } from '../../
 import { resnet18, resnet50, BasicBlock, Bottleneck } from '../../src/models/resnet.js';
 import { MobileNetV2, makeDivisible } from '../../src/models/mobilenetv2.js';
 import { loadCheckpoint, readCheckpointMeta } from '../../src/train/checkpoint.js';
-import { predictAction } from '../../src/cli/commands/predict-actions.js';
+import { predictAction } from '../../src/app/import.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/models/make_torchvision_reference.py', import.meta.url));
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));

@@ -15,7 +15,7 @@ import { F, noGrad, tensor, tidy } from '../../src/tensor/index.js';
 import { decodeWeights, readTfjsModel, resolveTfjsSource, TfjsFormatError, type TfjsModel } from '../../src/models/tfjs-artifacts.js';
 import { kerasMobileNetV2 } from '../../src/models/keras-mobilenetv2.js';
 import { attachActQuant } from '../../src/method/index.js';
-import { importAction } from '../../src/cli/commands/predict-actions.js';
+import { importAction } from '../../src/app/import.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { assertClose } from '../helpers/assert-close.js';
 

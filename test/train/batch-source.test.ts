@@ -15,7 +15,7 @@ import { TRAIN_DEFAULTS, type RunConfig } from '../../src/train/config.js';
 import { buildSession } from '../../src/train/session.js';
 import { evaluateAccuracy } from '../../src/train/evaluate.js';
 import { fit, streamInputs } from '../../src/train/trainer.js';
-import { runTraining } from '../../src/train/run.js';
+import { runTraining } from '../../src/app/run.js';
 import { NonFiniteError } from '../../src/train/nonfinite.js';
 import { createProgress } from '../../src/train/progress.js';
 import { FIXTURE_WNIDS, makeImageFolderFixture } from '../helpers/image-folder-fixture.js';

@@ -67,12 +67,12 @@ test('train, cat and eval on an ImageNet-layout folder through the CLI', async (
     [4, (0.1 * 4) / 256, 'sgd', 0.9, false, 1e-4, 'step', 30, 0.1, 1, 0, false, 32, 1, 'fail'],
   );
 
-  // CAT: the paper's fine-tuning defaults, ImageNet batch 32 unless given (22 training images do not fill one).
+  // CAT: the default recipe, ImageNet batch 32 unless given (22 training images do not fill one).
   assertUserError(await catkit('cat', '--init', fp, '--epochs', '1', '--out', path.join(tmp, 'cat32')), /22 training images \(after holding out 2\) do not fill one batch of 32; lower --batch-size/);
   assertUserError(await catkit('cat', '--init', fp, '--hflip', '--out', path.join(tmp, 'cat-flip')), /--hflip does not apply to --dataset imagenet/);
   const catRun = await catkit('cat', '--init', fp, '--epochs', '1', '--batch-size', '4', '--lambda', '0.1', '--out', cat);
   assert.equal(catRun.code, 0, catRun.stderr);
-  assert.match(catRun.stderr.split('\n')[0]!, /^config: cat resnet8 ×0\.5 on imagenet .*batch 4, sgd momentum 0\.9, lr 0\.0001, weight decay 0\.00004, constant.*CAT 4-bit activations, 8-bit weights, λ 0\.1/);
+  assert.match(catRun.stderr.split('\n')[0]!, /^config: cat resnet8 ×0\.5 on imagenet .*batch 4, sgd momentum 0\.9, lr 0\.01, weight decay 0\.00004, cosine.*CAT 4-bit activations, 8-bit weights, λ 0\.1/);
   const catReport = readJson(path.join(cat, 'report.json'));
   assert.equal(catReport.task, 'cat');
   assert.equal(catReport.dataset, 'imagenet');

@@ -1,9 +1,9 @@
-// `catkit predict` and `catkit import --from torch|tfjs`: option parsing only; the work (and the
-// engine) loads when the command runs, see predict-actions.ts.
+// `catkit predict` and `catkit import --from torch|tfjs|hf`: option parsing only; the work (and the
+// engine) loads when the command runs, see app/import.ts and app/import-hf.ts.
 import type { Command } from 'commander';
 import { DATASET_NAMES } from '../../data/registry.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
-import type { ImportOpts, ModelOpts } from './predict-actions.js';
+import type { ImportOpts, ModelOpts } from '../../app/import.js';
 
 const addModelOptions = (cmd: Command): Command => addThreadsOption(cmd)
   .requiredOption('--model <name>', 'model name (list them with `catkit models`)')
@@ -18,7 +18,7 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--input <file>', 'safetensors file holding a float tensor `input` [N, C, H, W] (already normalized)')
     .requiredOption('--output <file>', 'safetensors file to write; holds the logits as tensor `output`')
     .action(async (o: ModelOpts & { input: string; output: string }) => {
-      const { predictAction } = await import('./predict-actions.js');
+      const { predictAction } = await import('../../app/import.js');
       process.stdout.write(predictAction(o) + '\n');
     });
 
@@ -30,11 +30,11 @@ export function registerPredictCommand(program: Command): void {
     .option('--data <dir>', 'dataset folder recorded in the run')
     .action(async (o: ImportOpts) => {
       if (o.from === 'hf') {
-        const { importHubAction } = await import('./import-hf.js');
+        const { importHubAction } = await import('../../app/import-hf.js');
         process.stdout.write(importHubAction(o) + '\n');
         return;
       }
-      const { importAction } = await import('./predict-actions.js');
+      const { importAction } = await import('../../app/import.js');
       process.stdout.write(importAction(o) + '\n');
     });
 }

@@ -1,4 +1,4 @@
-// Plain aligned text tables for console output (bench and ledger).
+// Plain aligned text tables for console output.
 
 /** Joins rows into aligned columns: the first `leftColumns` columns left-aligned, the rest right-aligned. */
 export function alignColumns(rows: readonly (readonly string[])[], leftColumns = 1): string[] {

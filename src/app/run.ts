@@ -1,15 +1,18 @@
 // A whole run as the CLI performs it: build, train (or resume), measure accuracy and bits, report.
+// Orchestration above train and report (it used to sit in train/ and made train ↔ report a cycle).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { dispose } from '../tensor/index.js';
 import { buildReport, writeReport, type RunReport } from '../report/index.js';
-import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from './config.js';
+import { IN_MEMORY_OPTIONS_OFF, ConfigError, describeConfig, type RunConfig } from '../train/config.js';
 import { isImageFolderDataset } from '../data/index.js';
-import { buildSession, disposeSession, type Session } from './session.js';
-import { fit } from './trainer.js';
-import { evaluateAccuracy } from './evaluate.js';
-import { evaluateBandwidth, weightBandwidth } from './bandwidth.js';
-import { loadCheckpoint, CheckpointError } from './checkpoint.js';
-import type { EpochRecord } from './checkpoint.js';
-import { createProgress, type Progress } from './progress.js';
+import { buildSession, disposeSession, type Session } from '../train/session.js';
+import { fit } from '../train/trainer.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
+import { loadCheckpoint, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
+import type { EpochRecord } from '../train/checkpoint.js';
+import { createProgress, type Progress } from '../train/progress.js';
 
 export interface RunOptions {
   outDir: string;
@@ -25,7 +28,14 @@ function logSession(s: Session, progress: Progress): void {
   for (const part of ['train', 'validation', 'test'] as const) progress.stop(`${part}: ${s[part].describe()}`);
 }
 
+/**
+ * Trains a run into `o.outDir` and reports it. A folder that already holds a run is refused unless
+ * `resume` is set (then `config` must be the saved run's, see buildResumeConfig).
+ */
 export async function runTraining(config: RunConfig, o: RunOptions): Promise<RunReport> {
+  const held = existsSync(path.join(o.outDir, CHECKPOINT_JSON));
+  if (o.resume && !held) throw new ConfigError(`--resume: no checkpoint in ${o.outDir}`);
+  if (!o.resume && held) throw new ConfigError(`${o.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   const session = buildSession(config);
   try {
     const progress = o.progress ?? createProgress();

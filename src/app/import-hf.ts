@@ -3,14 +3,14 @@
 // the model's config.json (what the BERT tasks rebuild the model from).
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { tidy } from '../../tensor/index.js';
-import { formatBertLoad, hubConfigJson, loadBertFromHub } from '../../models/bert/index.js';
-import { saveCheckpoint, CHECKPOINT_JSON } from '../../train/checkpoint.js';
-import { writeFileAtomic } from '../../train/atomic-write.js';
-import { TRAIN_DEFAULTS, type RunConfig } from '../../train/config.js';
-import { CatkitError } from '../../errors.js';
-import type { Json } from '../../optim/index.js';
-import type { ImportOpts } from './predict-actions.js';
+import { tidy } from '../tensor/index.js';
+import { formatBertLoad, hubConfigJson, loadBertFromHub } from '../models/bert/index.js';
+import { saveCheckpoint, CHECKPOINT_JSON } from '../train/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { buildImportConfig } from './run-config.js';
+import { CatkitError } from '../errors.js';
+import type { Json } from '../optim/index.js';
+import type { ImportOpts } from './import.js';
 
 export function importHubAction(o: ImportOpts): string {
   if (o.model !== 'bert') throw new CatkitError('bad_option', `--from hf imports --model bert, got --model ${o.model}`);
@@ -22,8 +22,7 @@ export function importHubAction(o: ImportOpts): string {
   const { model, head, report } = loadBertFromHub(o.weights, { head: o.head });
   try {
     mkdirSync(o.out, { recursive: true });
-    const config: RunConfig = { ...TRAIN_DEFAULTS, task: 'train', model: 'bert', dataset: o.dataset };
-    if (o.data !== undefined) config.data = o.data;
+    const config = buildImportConfig({ model: 'bert', dataset: o.dataset, data: o.data });
     const hub = hubConfigJson(model);
     writeFileAtomic(path.join(o.out, 'config.json'), JSON.stringify(hub, null, 2));
     tidy(() => saveCheckpoint(o.out, {
