@@ -10,7 +10,7 @@ function readFile(path: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new CatkitError('bad-input', `cannot read '${path}': ${(e as Error).message}`);
+    throw new CatkitError('bad_input', `cannot read '${path}': ${(e as Error).message}`);
   }
 }
 
@@ -18,14 +18,14 @@ function writeFile(path: string, data: Uint8Array): void {
   try {
     writeFileSync(path, data);
   } catch (e) {
-    throw new CatkitError('bad-input', `cannot write '${path}': ${(e as Error).message}`);
+    throw new CatkitError('bad_input', `cannot write '${path}': ${(e as Error).message}`);
   }
 }
 
 /** Raw symbol files: one byte per symbol (width 8) or little-endian 16-bit words (width 16). */
 export function parseRawSymbols(bytes: Uint8Array, width: 8 | 16, path = 'input'): SymbolArray {
   if (width === 8) return bytes;
-  if (bytes.length % 2 !== 0) throw new CatkitError('bad-input', `'${path}' has ${bytes.length} bytes: not a whole number of 16-bit symbols`);
+  if (bytes.length % 2 !== 0) throw new CatkitError('bad_input', `'${path}' has ${bytes.length} bytes: not a whole number of 16-bit symbols`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Uint16Array(bytes.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = view.getUint16(2 * i, true);

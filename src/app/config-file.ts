@@ -21,7 +21,7 @@ export function runConfigSchemaPath(): string {
     if (existsSync(candidate)) return candidate;
     dir = path.dirname(dir);
   }
-  throw new CatkitError('package-incomplete', `${RUN_CONFIG_SCHEMA_FILE} not found above ${fileURLToPath(import.meta.url)}; the catkit package is incomplete`, { userFacing: false });
+  throw new CatkitError('package_incomplete', `${RUN_CONFIG_SCHEMA_FILE} not found above ${fileURLToPath(import.meta.url)}; the catkit package is incomplete`, { userFacing: false });
 }
 
 let validator: ValidateFunction | null = null;
@@ -44,19 +44,19 @@ function describe(e: ErrorObject): string {
 /** Checks an object against the run-config schema; throws one error naming the first problem. */
 export function checkRunConfigFields(value: unknown, where: string): Partial<RunConfig> {
   const v = validate();
-  if (!v(value)) throw new CatkitError('bad-config', `${where}: ${describe(v.errors![0]!)} (see ${RUN_CONFIG_SCHEMA_FILE})`, { file: where });
+  if (!v(value)) throw new CatkitError('bad_config', `${where}: ${describe(v.errors![0]!)} (see ${RUN_CONFIG_SCHEMA_FILE})`, { file: where });
   const { $schema: _, ...fields } = value as Partial<RunConfig> & { $schema?: string };
   return fields;
 }
 
 /** Reads a --config file: a run-config object, or a checkpoint.json whose `config` is taken. */
 export function readConfigFile(file: string): Partial<RunConfig> {
-  if (!existsSync(file)) throw new CatkitError('bad-config', `--config ${file}: no such file`, { file });
+  if (!existsSync(file)) throw new CatkitError('bad_config', `--config ${file}: no such file`, { file });
   const size = statSync(file).size;
-  if (size > MAX_CONFIG_BYTES) throw new CatkitError('bad-config', `--config ${file}: ${size} bytes, more than a config file holds (limit ${MAX_CONFIG_BYTES})`, { file });
+  if (size > MAX_CONFIG_BYTES) throw new CatkitError('bad_config', `--config ${file}: ${size} bytes, more than a config file holds (limit ${MAX_CONFIG_BYTES})`, { file });
   let value: unknown;
   try { value = JSON.parse(readFileSync(file, 'utf8')); } catch (e) {
-    throw new CatkitError('bad-config', `--config ${file} is not valid JSON: ${(e as Error).message}`, { file });
+    throw new CatkitError('bad_config', `--config ${file} is not valid JSON: ${(e as Error).message}`, { file });
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && (value as { format?: unknown }).format === 'catkit-checkpoint') {
     return checkRunConfigFields((value as { config?: unknown }).config, `${file} (config of the checkpoint)`);

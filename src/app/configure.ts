@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CHECKPOINT_JSON, readCheckpointMeta } from '../train/checkpoint-meta.js';
 import { ConfigError, type RunConfig } from '../train/config.js';
+import { CatkitError } from '../errors.js';
 import { readConfigFile } from './config-file.js';
 import { buildCatConfig, buildResumeConfig, buildTrainConfig, catInitPath, type CatFlags, type TrainFlags } from './run-config.js';
 
@@ -18,7 +19,7 @@ export interface RunTarget {
 
 function resumed(t: RunTarget, flags: { epochs?: number; workers?: number }): RunConfig {
   if (t.config !== undefined) throw new ConfigError('--resume continues a run with its own config; drop --config');
-  if (!existsSync(path.join(t.out, CHECKPOINT_JSON))) throw new ConfigError(`--resume: no checkpoint in ${t.out}`);
+  if (!existsSync(path.join(t.out, CHECKPOINT_JSON))) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${t.out}`);
   return buildResumeConfig(readCheckpointMeta(t.out).meta.config, flags);
 }
 

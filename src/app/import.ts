@@ -18,7 +18,7 @@ export interface ModelOpts { model: string; weights: string; numClasses?: number
 export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs' | 'hf'; out: string; dataset: string; data?: string; head?: 'base' | 'classification' | 'mlm' };
 
 function requireFile(file: string, flag: string): void {
-  if (!existsSync(file)) throw new CatkitError('bad-input', `${flag} ${file}: no such file`);
+  if (!existsSync(file)) throw new CatkitError('no_such_file', `${flag} ${file}: no such file`);
 }
 
 function importFor(o: ModelOpts): ReturnType<typeof importTorchModel> {
@@ -28,14 +28,14 @@ function importFor(o: ModelOpts): ReturnType<typeof importTorchModel> {
 
 /** Keras MobileNetV2 from tfjs artifacts, as the registry model that rebuilds it in `cat`/`eval`. */
 function importTfjs(o: ImportOpts): ReturnType<typeof importTorchModel> {
-  if (o.model !== KERAS_MODEL) throw new CatkitError('bad-input', `--from tfjs imports Keras MobileNetV2 into --model ${KERAS_MODEL}, got --model ${o.model}`);
-  if (o.width !== undefined) throw new CatkitError('bad-input', '--from tfjs reads the width multiplier off the weights; drop --width');
+  if (o.model !== KERAS_MODEL) throw new CatkitError('bad_input', `--from tfjs imports Keras MobileNetV2 into --model ${KERAS_MODEL}, got --model ${o.model}`);
+  if (o.width !== undefined) throw new CatkitError('bad_input', '--from tfjs reads the width multiplier off the weights; drop --width');
   const { model, architecture: a, result } = importKerasMobileNetV2(o.weights, { numClasses: o.numClasses, inChannels: o.inChannels });
   if (a.hidden.length || a.padding !== 'keras' || a.bnEps !== 1e-3) {
     model.dispose();
     const what = a.hidden.length ? `a dense head (${a.hidden.join(', ')}) that catkit runs cannot rebuild; pass --num-classes N for a new Linear classifier`
       : `padding '${a.padding}' / BN eps ${a.bnEps}, which ${KERAS_MODEL} does not use`;
-    throw new CatkitError('bad-input', `${o.weights}: the Keras model has ${what}`);
+    throw new CatkitError('bad_input', `${o.weights}: the Keras model has ${what}`);
   }
   return { model, spec: { inChannels: a.inChannels, numClasses: a.numClasses, widthMultiplier: a.widthMultiplier }, result };
 }
@@ -48,11 +48,11 @@ function readInput(file: string): Tensor {
   const names = [...tensors.keys()];
   tensors.delete('input');
   dispose([...tensors.values()]);
-  if (!x) throw new CatkitError('bad-input', `--input ${file} has no tensor named 'input' (it holds: ${names.join(', ') || 'nothing'})`);
+  if (!x) throw new CatkitError('bad_input', `--input ${file} has no tensor named 'input' (it holds: ${names.join(', ') || 'nothing'})`);
   if (!isFloating(x.dtype) || x.rank !== 4) {
     const msg = `--input ${file}: tensor 'input' must be floating point [N, C, H, W], got ${x.dtype} [${x.shape.join(', ')}]`;
     x.dispose();
-    throw new CatkitError('bad-input', msg);
+    throw new CatkitError('bad_input', msg);
   }
   if (x.dtype === 'float32') return x;
   const y = x.to('float32'); // the model's dtype; float16/float64 inputs are converted, not refused
@@ -66,7 +66,7 @@ export function predictAction(o: ModelOpts & { input: string; output: string }):
     const x = readInput(o.input);
     try {
       if (x.shape[1] !== spec.inChannels) {
-        throw new CatkitError('bad-input', `--input ${o.input}: tensor 'input' has ${x.shape[1]} channels, the weights expect ${spec.inChannels}`);
+        throw new CatkitError('bad_input', `--input ${o.input}: tensor 'input' has ${x.shape[1]} channels, the weights expect ${spec.inChannels}`);
       }
       model.eval();
       noGrad(() => tidy(() => {
@@ -82,7 +82,7 @@ export function predictAction(o: ModelOpts & { input: string; output: string }):
 }
 
 export function importAction(o: ImportOpts): string {
-  if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new CatkitError('bad-input', `${o.out} already holds a run; choose another --out`);
+  if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new CatkitError('bad_input', `${o.out} already holds a run; choose another --out`);
   const { model, spec, result } = o.from === 'tfjs' ? importTfjs(o) : importFor(o);
   try {
     mkdirSync(o.out, { recursive: true });

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dispose } from '../tensor/index.js';
 import { buildReport, writeReport, type RunReport } from '../report/index.js';
-import { IN_MEMORY_OPTIONS_OFF, ConfigError, describeConfig, type RunConfig } from '../train/config.js';
+import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from '../train/config.js';
+import { CatkitError } from '../errors.js';
 import { isImageFolderDataset } from '../data/index.js';
 import { buildSession, disposeSession, type Session } from '../train/session.js';
 import { fit } from '../train/trainer.js';
@@ -34,8 +35,8 @@ function logSession(s: Session, progress: Progress): void {
  */
 export async function runTraining(config: RunConfig, o: RunOptions): Promise<RunReport> {
   const held = existsSync(path.join(o.outDir, CHECKPOINT_JSON));
-  if (o.resume && !held) throw new ConfigError(`--resume: no checkpoint in ${o.outDir}`);
-  if (!o.resume && held) throw new ConfigError(`${o.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  if (o.resume && !held) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${o.outDir}`);
+  if (!o.resume && held) throw new CatkitError('run_exists', `${o.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   const session = buildSession(config);
   try {
     const progress = o.progress ?? createProgress();

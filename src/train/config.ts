@@ -157,7 +157,7 @@ export function describeConfig(c: RunConfig): string {
 /** A run config that cannot run: an option out of range or two options that do not go together. */
 export class ConfigError extends CatkitError {
   override name = 'ConfigError';
-  constructor(message: string) { super('config', message); }
+  constructor(message: string) { super('bad_config', message); }
 }
 
 /** Checks what the types cannot: ranges and combinations. Every run passes here before it builds anything. */

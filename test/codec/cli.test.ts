@@ -29,7 +29,7 @@ test('encode → decode of raw symbol files round-trips (u8 and u16)', () => {
     decodeFileAction(join(dir, 'w.catk'), join(dir, 'w2.u16'), {});
     assert.deepEqual(new Uint8Array(readFileSync(join(dir, 'w2.u16'))), w);
     writeFileSync(join(dir, 'odd.u16'), new Uint8Array(3));
-    assert.throws(() => encodeFileAction(join(dir, 'odd.u16'), join(dir, 'x'), { codec: 'auto', width: 16 }), { code: 'bad-input' });
+    assert.throws(() => encodeFileAction(join(dir, 'odd.u16'), join(dir, 'x'), { codec: 'auto', width: 16 }), { code: 'bad_input' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -41,7 +41,7 @@ test('decode reports a bad file as a one-line CodecError; the bench command prin
     writeFileSync(join(dir, 'junk.catk'), 'not a container');
     assert.throws(() => decodeFileAction(join(dir, 'junk.catk'), join(dir, 'out'), {}),
       { name: 'CodecError', message: 'container: not a catkit stream (magic "CATK" missing) (at byte 0)' });
-    assert.throws(() => decodeFileAction(join(dir, 'missing.catk'), join(dir, 'out'), {}), { code: 'bad-input' });
+    assert.throws(() => decodeFileAction(join(dir, 'missing.catk'), join(dir, 'out'), {}), { code: 'bad_input' });
     // The codec commands alone (the full CLI also loads the native engine, which this test must not need).
     const script = `import { Command } from 'commander'; import { registerCodecCommands } from ${JSON.stringify(COMMANDS)};
       const p = new Command('catkit'); registerCodecCommands(p); await p.parseAsync(process.argv.slice(1), { from: 'user' });`;

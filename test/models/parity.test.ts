@@ -159,11 +159,11 @@ test('predict names a missing `input` tensor and a channel mismatch', () => {
   try {
     saveSafetensors(wrongName, new Map([['images', x]]));
     assert.throws(() => predictAction({ model: 'resnet18', weights, input: wrongName, output: path.join(dir, 'o.safetensors') }),
-      { name: 'UserError', message: /has no tensor named 'input' \(it holds: images\)/ });
+      { code: 'bad_input', message: /has no tensor named 'input' \(it holds: images\)/ });
     const gray = path.join(dir, 'gray.safetensors');
     tidy(() => saveSafetensors(gray, new Map([['input', x.narrow(1, 0, 1)]])));
     assert.throws(() => predictAction({ model: 'resnet18', weights, input: gray, output: path.join(dir, 'o.safetensors') }),
-      { name: 'UserError', message: /has 1 channels, the weights expect 3/ });
+      { code: 'bad_input', message: /has 1 channels, the weights expect 3/ });
   } finally { x.dispose(); }
 });
 

@@ -42,7 +42,7 @@ export function registerCodecCommands(program: Command): void {
     .addOption(new Option('--zero-run-inner <coder>', 'coder for zero-run runs and literals').choices(['huffman', 'rans']))
     .action((input: string, output: string, opts: { codec: CodecName | 'raw' | 'auto'; width: string; bits?: number; maxCodeLength?: number; scaleBits?: number; zeroRunInner?: 'huffman' | 'rans' }) => {
       const width = opts.width === '16' ? 16 : 8;
-      if (opts.bits !== undefined && opts.bits > width) throw new CatkitError('bad-option', `--bits ${opts.bits} exceeds --width ${width}`);
+      if (opts.bits !== undefined && opts.bits > width) throw new CatkitError('bad_option', `--bits ${opts.bits} exceeds --width ${width}`);
       process.stdout.write(`${encodeFileAction(input, output, { ...opts, width })}\n`);
     });
 
