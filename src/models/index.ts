@@ -12,3 +12,6 @@ export {
   type ImportResult, type LoadTorchOptions,
 } from './import.js';
 export { importKerasMobileNetV2, kerasMobileNetV2, type KerasImportOptions, type KerasMobileNetV2 } from './keras-mobilenetv2.js';
+export { buildDetector, DETECTOR_NAMES, isDetector, type DetectorSpec } from './detection/registry.js';
+// BERT with Hugging Face names (config.json, Hub folders), as a namespace: its names are BERT's own.
+export * as bert from './bert/index.js';
