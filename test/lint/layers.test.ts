@@ -14,10 +14,11 @@ const SRC = path.join(ROOT, 'src');
 /**
  * Rank of each top-level part of src/: a module may import only from its own part or lower ranks.
  * optim builds param groups from nn Modules; detection (boxes, NMS, MultiBox loss, VOC evaluation)
- * is tensor-level code the detection models build on.
+ * is tensor-level code the detection models build on; distributed (process groups, gradient sync)
+ * sits on data, nn and tensor, below train.
  */
 const RANK: Record<string, number> = {
-  'index.ts': 12, cli: 11, app: 10, report: 9, train: 8, models: 7, method: 6, detection: 5.5, data: 5, optim: 4.5, nn: 4, tensor: 3,
+  'index.ts': 12, cli: 11, app: 10, report: 9, train: 8, models: 7, method: 6, detection: 5.5, distributed: 5.2, data: 5, optim: 4.5, nn: 4, tensor: 3,
   codec: 1, ledger: 1, 'errors.ts': 1, io: 1,
 };
 /** The engine-free leaves: they may import only each other (and Node built-ins). */
