@@ -98,8 +98,8 @@ console.log(back.length, ledger.layers.length);
     assert.notEqual(blocked.status, 0);
     assert.match(blocked.stderr, /native addon loaded/);
 
-    // 5. The CLI runs from the installed package.
-    assert.match(run(process.execPath, [path.join(installed, 'dist', 'src', 'cli', 'bin.js'), 'cat', '--help'], proj), /--recipe <name>/);
+    // 5. The CLI runs from the installed package, through the bin link npm made.
+    assert.match(run(path.join(proj, 'node_modules', '.bin', 'catkit'), ['cat', '--help'], proj), /--recipe <name>/);
 
     // 6. A consumer file type-checks with both module resolutions users pick (Node's types as a user would have them).
     mkdirSync(path.join(proj, 'node_modules', '@types'), { recursive: true });
