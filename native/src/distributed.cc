@@ -207,6 +207,7 @@ struct GradSync {
   std::vector<unsigned> hooks;
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
+  at::Tensor used;  // per parameter: 1 where this rank produced a gradient, summed over ranks in finish
   size_t nextLaunch = 0;
   bool overlap = true;
   bool armed = false;
@@ -390,6 +391,7 @@ Napi::Value GradSyncCreate(const Napi::CallbackInfo& info) {
       const int idx = static_cast<int>(i);
       gs->hooks.push_back(params[i].register_hook([raw, idx](const at::Tensor& grad) { raw->OnGrad(idx, grad); }));
     }
+    gs->used = at::zeros({static_cast<int64_t>(params.size())}, at::TensorOptions().dtype(at::kFloat));
     gs->Reset();
   })
   const int id = gNextSync++;
@@ -419,19 +421,32 @@ Napi::Value GradSyncFinish(const Napi::CallbackInfo& info) {
   double waitMs = 0;
   try {
     while (gs.nextLaunch < gs.buckets.size()) gs.Launch(gs.nextLaunch++);
+    // Which parameters got a gradient on any rank: a rank whose batch was empty, or that did not
+    // use a parameter another rank used, still applies the same averaged gradient; a parameter
+    // no rank used keeps no gradient (the optimizer skips it, as in a single process).
+    {
+      at::NoGradGuard ng;
+      auto acc = gs.used.accessor<float, 1>();
+      for (size_t i = 0; i < gs.slots.size(); ++i) acc[i] = gs.slots[i].got ? 1.f : 0.f;
+    }
+    std::vector<at::Tensor> usedList{gs.used};
+    auto usedWork = g.pg->allreduce(usedList);
     const auto t0 = Clock::now();
     for (auto& b : gs.buckets) b.work->wait(g.timeout);
+    usedWork->wait(g.timeout);
     waitMs = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     at::NoGradGuard ng;
     const double inv = 1.0 / g.world;
+    auto usedBy = gs.used.accessor<float, 1>();
     for (auto& b : gs.buckets) {
       b.flat.mul_(inv);
       for (int m : b.members) {
+        if (usedBy[m] == 0.f) continue;
         const auto& s = gs.slots[m];
-        if (!s.got) continue;  // unused here (e.g. a clip of a layer not yet quantized): no grad to write
-        at::Tensor grad = gs.params[m].grad();
-        if (!grad.defined()) continue;
-        grad.copy_(b.flat.narrow(0, s.offset, s.numel).view(grad.sizes()));
+        at::Tensor& param = gs.params[m];
+        auto avg = b.flat.narrow(0, s.offset, s.numel).view(param.sizes());
+        if (param.grad().defined()) param.mutable_grad().copy_(avg);
+        else param.mutable_grad() = avg.clone();
       }
     }
   } catch (...) {

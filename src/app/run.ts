@@ -14,6 +14,7 @@ import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
 import { loadCheckpoint, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { createProgress, type Progress } from '../train/progress.js';
+import type { DistributedContext } from '../distributed/index.js';
 
 export interface RunOptions {
   outDir: string;
@@ -21,6 +22,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Test batches whose activations are entropy-coded (accuracy uses all). */
   codedBatches?: number;
+  /** Data-parallel run: training and evaluation are shared across the group; rank 0 logs and writes. */
+  dist?: DistributedContext;
 }
 
 /** Logs the effective config and the data sources, one line each. */
@@ -39,24 +42,27 @@ export async function runTraining(config: RunConfig, o: RunOptions): Promise<Run
   if (!o.resume && held) throw new CatkitError('run_exists', `${o.outDir} already holds a run; pass --resume to continue it or choose another --out`);
   const session = buildSession(config);
   try {
-    const progress = o.progress ?? createProgress();
-    logSession(session, progress);
+    const main = !o.dist || o.dist.isMain;
+    const progress = o.progress ?? createProgress({ quiet: !main });
+    if (main) logSession(session, progress);
+    if (o.dist && main) progress.stop(`data-parallel: ${o.dist.worldSize} processes, batch ${config.batchSize} each (${config.batchSize * o.dist.worldSize} per step)`);
     const t0 = performance.now();
-    const history = await fit(session, { outDir: o.outDir, resume: o.resume, progress });
+    const history = await fit(session, { outDir: o.outDir, resume: o.resume, progress, dist: o.dist });
     const trainSeconds = (performance.now() - t0) / 1000;
-    const report = await measure(session, 'train', history, trainSeconds, o.codedBatches);
-    writeReport(o.outDir, { ...report, task: config.task });
+    const report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist);
+    if (main) writeReport(o.outDir, { ...report, task: config.task });
     return { ...report, task: config.task };
   } finally { await disposeSession(session); }
 }
 
 /** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */
-export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number): Promise<RunReport> {
+export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number,
+  dist?: DistributedContext): Promise<RunReport> {
   const t0 = performance.now();
   const c = s.config;
   const quantized = s.quantizers.length > 0;
-  const bandwidth = quantized ? await evaluateBandwidth(s.model, s.quantizers, s.test, s.validation, { maxBatches: codedBatches }) : null;
-  const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test);
+  const bandwidth = quantized ? await evaluateBandwidth(s.model, s.quantizers, s.test, s.validation, { maxBatches: codedBatches, dist }) : null;
+  const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 });
 }

@@ -103,7 +103,16 @@ function checkBits(bits: number, where: string): void {
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) fail('parameter_invalid', `${where}: bits must be an integer in 1…16, got ${bits}`);
 }
 
-interface CostSums { payload: number; table: number; container: number }
+export interface CostSums { payload: number; table: number; container: number }
+
+/** LedgerAccumulator's sums as JSON (see exportState / mergeState). */
+export interface LedgerState {
+  codecs: CodecName[];
+  layers: {
+    name: string; bits: number; batches: number; elements: number; entropyBits: number; adaptive: Partial<Record<CodecName, CostSums>>;
+    staticElements: number; crossEntropyBits: number; staticCosts: Partial<Record<CodecName, CostSums>>;
+  }[];
+}
 const newSums = (): CostSums => ({ payload: 0, table: 0, container: 0 });
 
 function addParts(sums: CostSums, p: ContainerParts): void {
@@ -182,6 +191,44 @@ export class LedgerAccumulator {
         const t = staticTable.tables[name];
         if (t) code(st.staticCosts, name, t);
       }
+    }
+    return this;
+  }
+
+  /** The accumulated sums as plain JSON, so shards of a data-parallel evaluation can be combined. */
+  exportState(): LedgerState {
+    const sums = (m: Map<CodecName, CostSums>) => Object.fromEntries([...m].map(([k, v]) => [k, { ...v }])) as Partial<Record<CodecName, CostSums>>;
+    return {
+      codecs: [...this.codecs],
+      layers: [...this.layers.values()].map((st) => ({
+        name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, entropyBits: st.entropyBits, adaptive: sums(st.adaptive),
+        staticElements: st.staticElements, crossEntropyBits: st.crossEntropyBits, staticCosts: sums(st.staticCosts),
+      })),
+    };
+  }
+
+  /** Adds the sums of another accumulator (same codecs); layers new here are appended in the order given. */
+  mergeState(state: LedgerState): this {
+    if (state.codecs.join() !== this.codecs.join()) fail('parameter_invalid', `ledger merge: codecs ${state.codecs.join(', ')} differ from ${this.codecs.join(', ')}`);
+    const addSums = (into: Map<CodecName, CostSums>, from: Partial<Record<CodecName, CostSums>>) => {
+      for (const [k, v] of Object.entries(from) as [CodecName, CostSums][]) {
+        const t = into.get(k) ?? newSums();
+        t.payload += v.payload; t.table += v.table; t.container += v.container;
+        into.set(k, t);
+      }
+    };
+    for (const l of state.layers) {
+      let st = this.layers.get(l.name);
+      if (!st) {
+        st = { name: l.name, bits: l.bits, batches: 0, elements: 0, entropyBits: 0, adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
+        this.layers.set(l.name, st);
+      } else if (st.bits !== l.bits) {
+        fail('parameter_invalid', `ledger merge: layer '${l.name}' has ${l.bits} bits here and ${st.bits} bits there`);
+      }
+      st.batches += l.batches; st.elements += l.elements; st.entropyBits += l.entropyBits;
+      st.staticElements += l.staticElements; st.crossEntropyBits += l.crossEntropyBits;
+      addSums(st.adaptive, l.adaptive);
+      addSums(st.staticCosts, l.staticCosts);
     }
     return this;
   }

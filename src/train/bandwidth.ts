@@ -3,8 +3,9 @@
 // per-layer tables fitted on the held-out calibration split), and so are the quantized weights.
 import { tidy } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import type { BatchSource } from '../data/index.js';
-import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type StaticTables } from '../ledger/index.js';
+import { globalBatchIndex, type BatchSource } from '../data/index.js';
+import type { DistributedContext } from '../distributed/index.js';
+import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerState, type StaticTables } from '../ledger/index.js';
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
 import { convLayers, quantizationCodes, setCodeSink, toCodeArray, type ActQuant } from '../method/index.js';
 import { evaluateAccuracy, type Accuracy } from './evaluate.js';
@@ -28,15 +29,22 @@ export interface BandwidthOptions {
   maxBatches?: number;
   /** Calibration batches for the static tables. */
   calibrationBatches?: number;
+  /**
+   * Data-parallel: the test batches are shared out by whole batches and the ledgers, zero counts
+   * and accuracy are summed across ranks, so every rank returns the single-process report. The
+   * static tables are fitted by every rank on the same calibration batches.
+   */
+  dist?: DistributedContext;
 }
 
 /** Runs `source` through the model with every quantizer handing its codes to `sink`. */
 async function collectCodes(model: Module, quantizers: readonly ActQuant[], source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
-  codedBatches: number, evaluatedBatches = Infinity): Promise<Accuracy> {
+  codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext): Promise<Accuracy> {
   let batch = 0;
-  setCodeSink(quantizers, (site, codes, bits) => { if (batch < codedBatches) sink(site, codes, bits); });
+  const shard = dist?.evalShard;
+  setCodeSink(quantizers, (site, codes, bits) => { if (globalBatchIndex(batch, shard) < codedBatches) sink(site, codes, bits); });
   try {
-    return await evaluateAccuracy(model, source, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches });
+    return await evaluateAccuracy(model, source, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches, dist });
   } finally { setCodeSink(quantizers, null); }
 }
 
@@ -61,9 +69,9 @@ export async function evaluateBandwidth(model: Module, quantizers: readonly ActQ
     for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;
     z.n += codes.length;
     zeros.set(site, z);
-  }, maxBatches);
+  }, maxBatches, Infinity, o.dist);
   const coded = Math.min(maxBatches, test.numBatches);
-  const ledger = acc.finish();
+  const ledger = o.dist ? await mergeShards(o.dist, acc, zeros) : acc.finish();
   const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
   const layers = ledger.layers.map((r) => ({
     name: r.name, numel: r.elements, entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
@@ -112,4 +120,20 @@ export function weightBandwidth(model: Module, bits: number): WeightBits {
     ransBytes: ((t.adaptive.rans?.bitsPerValue ?? NaN) * t.elements) / 8,
     layers,
   };
+}
+
+/** Sums every rank's ledger and zero counts (in rank order) into this rank's `zeros` and the returned ledger. */
+async function mergeShards(dist: DistributedContext, acc: LedgerAccumulator, zeros: Map<string, { zero: number; n: number }>): Promise<BandwidthLedger> {
+  const all = await dist.allgatherJson<{ ledger: LedgerState; zeros: [string, { zero: number; n: number }][] }>({ ledger: acc.exportState(), zeros: [...zeros] });
+  const merged = new LedgerAccumulator();
+  zeros.clear();
+  for (const part of all) {
+    merged.mergeState(part.ledger);
+    for (const [site, z] of part.zeros) {
+      const t = zeros.get(site) ?? { zero: 0, n: 0 };
+      t.zero += z.zero; t.n += z.n;
+      zeros.set(site, t);
+    }
+  }
+  return merged.finish();
 }

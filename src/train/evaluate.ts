@@ -1,15 +1,18 @@
 // Evaluation: accuracy (top-1, top-5) over a batch source in eval mode, every quantizer on.
 import { noGrad, tidy, dispose } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import type { BatchSource } from '../data/index.js';
+import { globalBatchIndex, shardedBatches, type BatchSource } from '../data/index.js';
+import type { DistributedContext } from '../distributed/index.js';
 
 export interface Accuracy { top1: number; top5: number | null; n: number }
 
 export interface EvaluateOptions {
   /** Called after each batch (code sinks count batches with it). */
   onBatch?: () => void;
-  /** Stop after this many batches. */
+  /** Stop after this many batches (of the whole source, also when sharded). */
   maxBatches?: number;
+  /** Data-parallel: each rank evaluates every worldSize-th batch and the counts are summed, so every rank returns the whole-source result. */
+  dist?: DistributedContext;
 }
 
 /** Accuracy over epoch 0 of `source` (in memory or streamed); every batch is disposed, also on an early exit. */
@@ -20,9 +23,10 @@ export async function evaluateAccuracy(model: Module, source: BatchSource, o: Ev
   const maxBatches = o.maxBatches ?? Infinity;
   try {
     let seen = 0;
+    const shard = o.dist?.evalShard;
     // Stop before asking for a batch that would not be used (a streamed one would be decoded for nothing).
-    if (maxBatches > 0) {
-      for await (const batch of source.batches(0)) {
+    if (maxBatches > globalBatchIndex(0, shard)) {
+      for await (const batch of shardedBatches(source, 0, shard)) {
         try {
           noGrad(() => tidy(() => {
             const logits = model.forward(batch.x);
@@ -36,9 +40,13 @@ export async function evaluateAccuracy(model: Module, source: BatchSource, o: Ev
           }));
           o.onBatch?.();
         } finally { dispose(batch); }
-        if (++seen >= maxBatches) break;
+        if (globalBatchIndex(++seen, shard) >= maxBatches) break;
       }
     }
   } finally { model.train(wasTraining); }
+  if (o.dist) {
+    [top1, top5, n] = await o.dist.sum([top1, top5, n]);
+    [classes] = await o.dist.group.allreduceNumbers([classes], 'max');
+  }
   return { top1: n ? top1 / n : 0, top5: classes >= 10 && n ? top5 / n : null, n };
 }

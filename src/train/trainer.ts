@@ -3,7 +3,8 @@
 import { mkdirSync } from 'node:fs';
 import { F, dispose, manualSeed, tidy, type Tensor } from '../tensor/index.js';
 import { activationRegularizer, calibrateClipsAsync, setGradualStage, weightEntropyTerm } from '../method/index.js';
-import type { BatchSource } from '../data/index.js';
+import { shardedBatchCount, shardedBatches, type BatchSource, type Shard } from '../data/index.js';
+import type { DistributedContext, GradientSync } from '../distributed/index.js';
 import { buildOptimizer, type Session } from './session.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import { evaluateAccuracy } from './evaluate.js';
@@ -18,6 +19,11 @@ export interface FitOptions {
   progress?: Progress;
   /** Stop after this many epochs of this call (tests use it to simulate an interruption). */
   stopAfterEpochs?: number;
+  /**
+   * A data-parallel run's view of its group: each rank trains on its shard with averaged
+   * gradients, starts from rank 0's weights, and only rank 0 logs and writes checkpoints.
+   */
+  dist?: DistributedContext;
 }
 
 export interface StepStats { loss: number; task: number; act: number; weight: number; correct: number; count: number }
@@ -33,8 +39,11 @@ const epochSeed = (seed: number, epoch: number): number => (seed * 1_000_003 + e
 export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
   const c = s.config;
   mkdirSync(o.outDir, { recursive: true });
-  const progress = o.progress ?? createProgress();
+  const dist = o.dist;
+  const main = !dist || dist.isMain;
+  const progress = main ? o.progress ?? createProgress() : createProgress({ quiet: true });
   const { optimizer, schedule } = buildOptimizer(s);
+  let sync: GradientSync | undefined;
   try {
     let startEpoch = 0;
     let history: EpochRecord[] = [];
@@ -55,6 +64,12 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
       progress.stop(`calibrated ${clips.length} clips (${c.clipInit}): ${clips.map((x) => x.clip.toFixed(2)).join(' ')}`);
     }
 
+    if (dist) {
+      // Every rank continues from rank 0's weights, buffers and calibrated clips.
+      await dist.broadcastModule(s.model);
+      sync = dist.gradientSync(s.model);
+    }
+    const shard = dist?.trainShard;
     const stages = s.quantizers.length;
     const lastEpoch = Math.min(c.epochs, o.stopAfterEpochs !== undefined ? startEpoch + o.stopAfterEpochs : c.epochs);
     for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
@@ -66,39 +81,49 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
       s.model.train();
       const sum: StepStats = { loss: 0, task: 0, act: 0, weight: 0, correct: 0, count: 0 };
       let steps = 0;
-      progress.start(`epoch ${epoch + 1}/${c.epochs}`, s.train.numBatches);
-      for await (const batch of s.train.batches(epoch)) {
-        // An image batch whose every file was skipped as unreadable.
-        if (batch.y.shape[0] === 0) { dispose(batch); continue; }
+      progress.start(`epoch ${epoch + 1}/${c.epochs}`, shardedBatchCount(s.train, shard));
+      for await (const batch of shardedBatches(s.train, epoch, shard)) {
+        // An image batch whose every file was skipped as unreadable (other ranks still step: join their allreduce).
+        if (batch.y.shape[0] === 0) { dispose(batch); if (sync) emptyStep(sync, optimizer); continue; }
         let st: StepStats;
-        try { st = trainStep(s, batch.x, batch.y, optimizer); } finally { dispose(batch); }
+        try { st = trainStep(s, batch.x, batch.y, optimizer, sync); } finally { dispose(batch); }
         for (const k of Object.keys(sum) as (keyof StepStats)[]) sum[k] += st[k];
         steps++;
         progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(s.quantizers.length ? { H: (sum.act / steps).toFixed(3) } : {}) });
       }
+      if (dist) {
+        // The epoch's figures over all ranks; batch-norm running statistics are rank 0's (DDP's broadcast_buffers).
+        const keys = Object.keys(sum) as (keyof StepStats)[];
+        const [total, ...parts] = await dist.sum([steps, ...keys.map((k) => sum[k])]);
+        keys.forEach((k, i) => { sum[k] = parts[i]!; });
+        steps = total!;
+        await dist.broadcastBuffers(s.model);
+      }
       schedule.step();
       if (c.task === 'cat' && c.bnRecalibration > 0) {
-        await recalibrateBatchNormAsync(s.model, streamInputs(s.train, epoch, c.bnRecalibration));
+        // Each rank re-estimates on its own shard; the statistics are averaged across ranks.
+        await recalibrateBatchNormAsync(s.model, streamInputs(s.train, epoch, c.bnRecalibration, shard));
+        if (dist) await dist.averageBuffers(s.model);
       }
       const trainSeconds = (performance.now() - t0) / 1000;
-      const testAcc = await evaluateAccuracy(s.model, s.test);
+      const testAcc = await evaluateAccuracy(s.model, s.test, { dist });
       const record: EpochRecord = {
         epoch: epoch + 1, loss: sum.loss / steps, taskLoss: sum.task / steps, actRegularizer: sum.act / steps, weightRegularizer: sum.weight / steps,
         trainAccuracy: sum.correct / sum.count, testAccuracy: testAcc.top1, lr: optimizer.paramGroups[0]!.lr, epochSeconds: trainSeconds,
       };
       history.push(record);
       const clips = Object.fromEntries(s.quantizers.filter((q) => q.clip).map((q) => [q.site, q.clip!.item()]));
-      saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: schedule.stateDict(), history, extra: { clips } }, s.model.stateDict(), optimizer.stateDict());
+      if (main) saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: schedule.stateDict(), history, extra: { clips } }, s.model.stateDict(), optimizer.stateDict());
       progress.stop(`epoch ${epoch + 1}/${c.epochs}  loss ${record.loss.toFixed(4)} (task ${record.taskLoss.toFixed(4)}` +
         (s.quantizers.length ? `, act ${record.actRegularizer.toFixed(3)}, w ${record.weightRegularizer.toFixed(3)}` : '') +
         `)  train acc ${record.trainAccuracy.toFixed(4)}  test acc ${record.testAccuracy.toFixed(4)}  ${trainSeconds.toFixed(1)} s`);
     }
     return history;
-  } finally { optimizer.dispose(); } // its state lives in the checkpoint
+  } finally { sync?.dispose(); optimizer.dispose(); } // its state lives in the checkpoint
 }
 
 /** One optimisation step: task loss + λ_a·(activation term) + λ_w·(weight term). */
-export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnType<typeof buildOptimizer>['optimizer']): StepStats {
+export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnType<typeof buildOptimizer>['optimizer'], sync?: GradientSync): StepStats {
   const c = s.config;
   return tidy(() => {
     const logits = s.model.forward(x);
@@ -119,11 +144,18 @@ export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnTyp
         'Lower --lr or --lambda, or resume from the last checkpoint.');
     }
     optimizer.zeroGrad();
+    sync?.prepare();
     loss.backward();
+    sync?.finish(); // gradients averaged over the ranks of a data-parallel run
     optimizer.step();
     const correct = logits.argmax(1).eq(y).sum().item();
     return { loss: lossValue, task: task.item(), act, weight, correct, count: y.shape[0]! };
   });
+}
+
+/** A rank with nothing to train on this step still joins the gradient allreduce and applies the average. */
+function emptyStep(sync: GradientSync, optimizer: ReturnType<typeof buildOptimizer>['optimizer']): void {
+  tidy(() => { optimizer.zeroGrad(); sync.prepare(); sync.finish(); optimizer.step(); });
 }
 
 /**
@@ -131,10 +163,10 @@ export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnTyp
  * at once and its input when the consumer asks for the next one (or stops). No batch beyond the
  * n-th is requested.
  */
-export async function* streamInputs(source: BatchSource, epoch: number, n: number): AsyncGenerator<Tensor, void, undefined> {
+export async function* streamInputs(source: BatchSource, epoch: number, n: number, shard?: Shard): AsyncGenerator<Tensor, void, undefined> {
   if (n <= 0) return;
   let taken = 0;
-  for await (const b of source.batches(epoch)) {
+  for await (const b of shardedBatches(source, epoch, shard)) {
     b.y.dispose();
     try { yield b.x; } finally { b.x.dispose(); }
     if (++taken >= n) break;

@@ -5,10 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { F, manualSeed, tensor, tidy } from '../../src/tensor/index.js';
-import { Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/index.js';
+import { AdaptiveAvgPool2d, Conv2d, Flatten, Linear, ReLU, Sequential } from '../../src/nn/index.js';
 import { SGD } from '../../src/optim/index.js';
 import { DataLoader, makeDataset } from '../../src/data/index.js';
 import { initFromEnv, type DistributedContext } from '../../src/distributed/index.js';
+import { TRAIN_DEFAULTS, type RunConfig } from '../../src/train/config.js';
+import { buildSession, disposeSession } from '../../src/train/session.js';
+import { fit } from '../../src/train/trainer.js';
+import { createProgress } from '../../src/train/progress.js';
 
 const scenario = process.env.CATKIT_TEST_WORKER;
 const out = process.env.CATKIT_TEST_OUT ?? '.';
@@ -70,10 +74,28 @@ async function train(ctx: DistributedContext | null): Promise<void> {
   writeFileSync(path.join(out, ctx ? `rank${rank}.json` : 'single.json'), JSON.stringify({ steps: step, params }));
 }
 
+/**
+ * The library's fit() on digits with a batch-norm-free network (batch statistics would differ
+ * between one batch of 2B and two of B), EPOCHS epochs at BATCH per rank into CATKIT_TEST_RUN.
+ */
+async function fitRun(ctx: DistributedContext | null): Promise<void> {
+  const config: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', dataset: 'digits', limitTrain: 192, limitTest: 64, batchSize: arg('BATCH', 16), epochs: arg('EPOCHS', 2), lr: 0.05 };
+  const s = buildSession(config);
+  s.model.dispose();
+  manualSeed(200 + (ctx?.rank ?? 0)); // different per rank: fit must start every rank from rank 0's weights
+  s.model = new Sequential(new Conv2d(1, 6, 3, { padding: 1, stride: 2 }), new ReLU(), new AdaptiveAvgPool2d(4), new Flatten(), new Linear(96, s.numClasses));
+  try {
+    await fit(s, { outDir: process.env.CATKIT_TEST_RUN!, progress: createProgress({ quiet: true }), dist: ctx ?? undefined });
+    const params = Object.fromEntries(s.model.namedParameters().map(([k, t]) => [k, t.toArray()]));
+    writeFileSync(path.join(out, ctx ? `rank${ctx.rank}.json` : 'single.json'), JSON.stringify({ params }));
+  } finally { await disposeSession(s); }
+}
+
 if (scenario) {
   const ctx = await initFromEnv();
   if (scenario === 'collectives') await collectives(ctx!);
   else if (scenario === 'train') await train(ctx);
+  else if (scenario === 'fit') await fitRun(ctx);
   else throw new Error(`unknown scenario ${scenario}`);
   ctx?.group.destroy();
 }

@@ -108,3 +108,22 @@ test('input errors are typed and name the layer', () => {
   assert.throws(() => acc.add('y', 4, new Uint8Array(4)), /layer 'y': batch has 4 bits/);
   assert.throws(() => new LedgerAccumulator({ codecs: ['gzip' as 'rans'] }), /unknown codec 'gzip'/);
 });
+
+test('merging exported shards gives the ledger of all batches (data-parallel evaluation)', () => {
+  const rnd = (seed: number, n: number) => { let s = seed; return Uint8Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) >>> 0) >>> 28) & 15); };
+  const batches = [0, 1, 2, 3, 4].map((b) => ({ a: rnd(b + 1, 300), c: rnd(b + 11, 120) }));
+  const table = fitStaticTables([rnd(99, 500)], 4);
+  const whole = new LedgerAccumulator();
+  const shards = [new LedgerAccumulator(), new LedgerAccumulator()];
+  batches.forEach((b, i) => {
+    for (const acc of [whole, shards[i % 2]!]) { acc.add('a', 4, b.a, table); acc.add('c', 4, b.c); }
+  });
+  const merged = new LedgerAccumulator();
+  for (const s of shards) merged.mergeState(JSON.parse(JSON.stringify(s.exportState())));
+  const w = whole.finish(), m = merged.finish();
+  assert.deepEqual(m.layers.map((l) => [l.name, l.batches, l.elements, l.adaptive.huffman?.payloadBits, l.static?.codecs.rans?.payloadBits]),
+    w.layers.map((l) => [l.name, l.batches, l.elements, l.adaptive.huffman?.payloadBits, l.static?.codecs.rans?.payloadBits]));
+  assert.ok(Math.abs(m.total.entropyPerValue - w.total.entropyPerValue) < 1e-12);
+  assert.equal(m.total.adaptive.zerorun?.bitsPerValue, w.total.adaptive.zerorun?.bitsPerValue);
+  assert.throws(() => new LedgerAccumulator({ codecs: ['huffman'] }).mergeState(shards[0]!.exportState()), /codecs/);
+});

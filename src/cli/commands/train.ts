@@ -9,6 +9,8 @@ import { DATASET_NAMES } from '../../data/registry.js';
 import { configureCat, configureTrain, type RunTarget } from '../../app/configure.js';
 import type { CatFlags, TrainFlags } from '../../app/run-config.js';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
+import { addLaunchOptions, launchIfRequested } from '../launch.js';
+import type { RunConfig } from '../../train/config.js';
 import { formatComparison, formatLayers } from '../tables.js';
 
 type Task = 'train' | 'cat';
@@ -68,7 +70,7 @@ function addOptimOptions(cmd: Command, task: Task): Command {
 
 /** Run folder and output options. */
 function addRunOptions(cmd: Command): Command {
-  return addThreadsOption(cmd.optionsGroup('Run:'))
+  return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:')))
     .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume)')
     .option('--config <file>', 'run settings as JSON (schema/run-config.schema.json: the fields checkpoint.json records, or a checkpoint.json); options given here override it')
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
@@ -131,6 +133,19 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
   process.stdout.write(`report: ${path.join(dir, report.task === 'eval' ? 'eval-report.json' : 'report.json')}\n`);
 }
 
+/**
+ * Trains and prints the report. A worker of a data-parallel run (started by --nproc-per-node or a
+ * torchrun-style launcher: WORLD_SIZE > 1) joins its group first; rank 0 prints.
+ */
+async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Promise<void> {
+  const { runTraining } = await engine();
+  const { initFromEnv } = await import('../../distributed/index.js');
+  const dist = await initFromEnv();
+  const report = await runTraining(config, { outDir: o.out, resume: o.resume, codedBatches: o.codedBatches, dist: dist ?? undefined });
+  if (!dist || dist.isMain) printReport(report, o, o.out);
+  dist?.group.destroy();
+}
+
 export function registerTrainCommands(program: Command): void {
   const train = program.command('train').description('train a full-precision model');
   addDataOptions(train.optionsGroup('Model and data:')
@@ -141,10 +156,10 @@ export function registerTrainCommands(program: Command): void {
   addOptimOptions(train, 'train');
   addRunOptions(train)
     .addHelpText('after', TRAIN_HELP)
-    .action(async (o: TrainFlags & RunTarget & OutputFlags) => {
+    .action(async (o: TrainFlags & RunTarget & OutputFlags, cmd: Command) => {
       const config = configureTrain(o);
-      const { runTraining } = await engine();
-      printReport(await runTraining(config, { outDir: o.out, resume: o.resume, codedBatches: o.codedBatches }), o, o.out);
+      if (await launchIfRequested(o, cmd)) return; // this process started the workers
+      await trainAndReport(config, o);
     });
 
   const cat = program.command('cat').description('fine-tune a trained model with compression-aware training');
@@ -154,10 +169,10 @@ export function registerTrainCommands(program: Command): void {
   addCatOptions(cat);
   addRunOptions(cat)
     .addHelpText('after', CAT_HELP)
-    .action(async (o: CatFlags & RunTarget & OutputFlags) => {
+    .action(async (o: CatFlags & RunTarget & OutputFlags, cmd: Command) => {
       const config = configureCat(o);
-      const { runTraining } = await engine();
-      printReport(await runTraining(config, { outDir: o.out, resume: o.resume, codedBatches: o.codedBatches }), o, o.out);
+      if (await launchIfRequested(o, cmd)) return; // this process started the workers
+      await trainAndReport(config, o);
     });
 
   addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
