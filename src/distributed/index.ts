@@ -6,6 +6,8 @@ export { DistributedContext } from './context.js';
 export { PeerFailureError, LaunchConfigError } from './errors.js';
 export type { GradSyncStats, ReduceOp } from './native.js';
 
+import os from 'node:os';
+import { setNumThreads } from '../tensor/index.js';
 import { readDistributedEnv } from './env.js';
 import { ProcessGroup } from './process-group.js';
 import { DistributedContext } from './context.js';
@@ -14,5 +16,7 @@ import { DistributedContext } from './context.js';
 export async function initFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<DistributedContext | null> {
   const d = readDistributedEnv(env);
   if (!d) return null;
+  // Workers started by another launcher share the machine's cores unless told otherwise.
+  if (!env.CATKIT_THREADS) setNumThreads(Math.max(1, Math.floor(os.availableParallelism() / d.localWorldSize)));
   return new DistributedContext(await ProcessGroup.init(d));
 }

@@ -56,3 +56,25 @@ test('the DataLoader reshuffles shards per epoch from the shared seed', () => {
   assert.notDeepEqual(ids(0, 0), ids(1, 0));
   assert.equal(loader.batchCount({ rank: 1, worldSize: 2, by: 'sample' }), 2);
 });
+
+test('the image-folder loader shards the same way: disjoint training shards, evaluation by whole batches', async () => {
+  const { makeImageFolderFixture } = await import('../helpers/image-folder-fixture.js');
+  const { openImageFolder, ImageFolderLoader } = await import('../../src/data/image-folder.js');
+  const root = await makeImageFolderFixture({ trainPerClass: 4, valPerClass: 1, size: 24 });
+  const split = openImageFolder(root, { split: 'train' });
+  const loader = new ImageFolderLoader(split, { batchSize: 2, size: 16, seed: 5, augment: true, shuffle: true, dropLast: true, workers: 1 });
+  try {
+    const ids = async (epoch: number, shard: { rank: number; worldSize: number; by: 'sample' | 'batch' }) => {
+      const out: number[][] = [];
+      for await (const b of loader.batches(epoch, shard)) { out.push(Array.from(b.indices)); b.x.dispose(); b.y.dispose(); }
+      return out;
+    };
+    const [a, b] = [await ids(1, { rank: 0, worldSize: 2, by: 'sample' }), await ids(1, { rank: 1, worldSize: 2, by: 'sample' })];
+    assert.equal(a.length, loader.batchCount({ rank: 0, worldSize: 2, by: 'sample' }));
+    assert.deepEqual([...a.flat(), ...b.flat()].sort((x, y) => x - y), Array.from({ length: 12 }, (_, i) => i));
+    const whole: number[][] = [];
+    for await (const x of loader.batches(1)) { whole.push(Array.from(x.indices)); x.x.dispose(); x.y.dispose(); }
+    const evalShard = await ids(1, { rank: 1, worldSize: 2, by: 'batch' });
+    assert.deepEqual(evalShard, whole.filter((_, i) => i % 2 === 1));
+  } finally { await loader.close(); }
+});
