@@ -9,12 +9,12 @@ import { LaunchConfigError } from '../distributed/errors.js';
 const VALUE_FLAGS = ['--nproc-per-node', '--nnodes', '--node-rank', '--master-addr', '--master-port'];
 
 export function addLaunchOptions(cmd: Command): Command {
-  return cmd
-    .option('--nproc-per-node <n>', 'data-parallel: run n worker processes on this machine (--batch-size is per process; threads default to cores / n)', int('--nproc-per-node', 1, 1024))
-    .option('--nnodes <m>', 'data-parallel across m machines (start catkit on each with the same options and its own --node-rank)', int('--nnodes', 1, 65536))
-    .option('--node-rank <r>', 'this machine\'s index, 0..nnodes-1 (machine 0 hosts rank 0)', int('--node-rank', 0, 65535))
-    .option('--master-addr <host>', 'address of machine 0, reachable from every machine')
-    .option('--master-port <port>', 'free TCP port on machine 0 for the rendezvous', int('--master-port', 1, 65535));
+  return cmd.optionsGroup('Data-parallel (torchrun conventions; or set RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT):')
+    .option('--nproc-per-node <n>', 'worker processes on this machine; --batch-size is per process, threads default to cores / n (default: 1, no launch)', int('--nproc-per-node', 1, 1024))
+    .option('--nnodes <m>', 'machines; start catkit on each with the same options and its own --node-rank (default: 1)', int('--nnodes', 1, 65536))
+    .option('--node-rank <r>', 'this machine\'s index, 0..nnodes-1; machine 0 hosts rank 0 (default: 0)', int('--node-rank', 0, 65535))
+    .option('--master-addr <host>', 'address of machine 0, reachable from every machine (default: none; one machine meets through a temporary file)')
+    .option('--master-port <port>', 'free TCP port on machine 0 for the rendezvous (default: none)', int('--master-port', 1, 65535));
 }
 
 /** The command line without the launch options (what each worker runs). */

@@ -70,12 +70,12 @@ function addOptimOptions(cmd: Command, task: Task): Command {
 
 /** Run folder and output options. */
 function addRunOptions(cmd: Command): Command {
-  return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:')))
+  return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:'))
     .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume)')
     .option('--config <file>', 'run settings as JSON (schema/run-config.schema.json: the fields checkpoint.json records, or a checkpoint.json); options given here override it')
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
-    .option('--json', 'print the report as JSON on stdout');
+    .option('--json', 'print the report as JSON on stdout'));
 }
 
 function addCatOptions(cmd: Command): Command {
