@@ -1,0 +1,5 @@
+// Text data: WordPiece vocabularies and tokenizer, BERT input encoding, corpora and GLUE-format tasks.
+export * from './vocab.js';
+export * from './wordpiece.js';
+export * from './encode.js';
+export * from './brown.js';
