@@ -3,3 +3,4 @@ export * from './vocab.js';
 export * from './wordpiece.js';
 export * from './encode.js';
 export * from './brown.js';
+export * from './glue.js';
