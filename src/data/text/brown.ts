@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CatkitError } from '../../errors.js';
 
-export interface BrownSentence { words: string[]; file: string; genre: string }
+export interface BrownSentence { words: string[]; tags: string[]; file: string; genre: string }
 
 const MAX_FILE_BYTES = 4 << 20; // the largest Brown file is ~100 KB
 
@@ -24,16 +24,17 @@ function readBounded(file: string): string {
   return readFileSync(file, 'latin1');
 }
 
-/** Words of one tagged sentence line; a token without a '/tag' is an error naming the file and line. */
-export function parseTaggedLine(line: string, file: string, lineNo: number): string[] {
-  const words: string[] = [];
+/** Words and tags of one tagged sentence line; a token without a '/tag' is an error naming the file and line. */
+export function parseTaggedLine(line: string, file: string, lineNo: number): { words: string[]; tags: string[] } {
+  const words: string[] = [], tags: string[] = [];
   for (const tok of line.trim().split(/\s+/)) {
     const slash = tok.lastIndexOf('/');
     if (slash <= 0) throw new CatkitError('bad_data', `${file}:${lineNo}: token '${tok}' has no /tag`, { file });
     const w = tok.slice(0, slash);
     words.push(w === '``' || w === "''" ? '"' : w);
+    tags.push(tok.slice(slash + 1));
   }
-  return words;
+  return { words, tags };
 }
 
 /** Every sentence of the corpus (57,340 in NLTK's copy), optionally only some genres. */
@@ -49,7 +50,7 @@ export function loadBrown(o: { dir?: string; genres?: readonly string[] } = {}):
     if (o.genres && !o.genres.includes(genre)) return;
     const file = path.join(dir, name); // the name is checked above, so it stays inside dir
     readBounded(file).split(/\r?\n/).forEach((line, j) => {
-      if (line.trim()) out.push({ words: parseTaggedLine(line, file, j + 1), file: name, genre });
+      if (line.trim()) out.push({ ...parseTaggedLine(line, file, j + 1), file: name, genre });
     });
   });
   return out;

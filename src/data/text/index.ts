@@ -4,3 +4,5 @@ export * from './wordpiece.js';
 export * from './encode.js';
 export * from './brown.js';
 export * from './glue.js';
+export * from './fine-foods.js';
+export * from './acceptability.js';

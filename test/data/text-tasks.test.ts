@@ -1,0 +1,72 @@
+// The offline text tasks: small_fine_foods (committed extraction, re-extracted from Debian's
+// r-cran-modeldata when installed and compared byte for byte) and the Brown acceptability task
+// (deterministic, balanced, document-disjoint splits, CoLA layout round trip).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fineFoodsDir, loadFineFoods, parseFineFoods } from '../../src/data/text/fine-foods.js';
+import { brownAcceptability, brownPretrainingText, corrupt, writeColaTsv } from '../../src/data/text/acceptability.js';
+import { loadBrown } from '../../src/data/text/brown.js';
+import { loadGlue } from '../../src/data/text/glue.js';
+import { mulberry32 } from '../../src/data/random.js';
+
+const SCRIPT = fileURLToPath(new URL('../../../scripts/extract_small_fine_foods.py', import.meta.url));
+const MODELDATA = '/usr/lib/R/site-library/modeldata/data';
+
+test('small_fine_foods: 4,000 train (2,600 great) and 1,000 test (658 great) reviews', () => {
+  const tr = loadFineFoods('train'), te = loadFineFoods('test');
+  assert.equal(tr.examples.length, 4000);
+  assert.equal(tr.examples.filter((e) => e.label === 1).length, 2600);
+  assert.equal(te.examples.length, 1000);
+  assert.equal(te.examples.filter((e) => e.label === 1).length, 658);
+  assert.deepEqual(tr.labels, ['other', 'great']);
+  assert.equal(tr.examples[0]!.a, 'this stuff is  not stuffing  its  not good at all  save your money');
+  assert.equal(tr.examples[0]!.label, 0);
+  assert.throws(() => parseFineFoods('{"review": "ok", "label": "great"}\n{"review": "x", "label": "meh"}\n', 'f.jsonl'), /^Error: f\.jsonl:2: label 'meh'|f\.jsonl:2: label 'meh' is not one of other, great/);
+  assert.throws(() => parseFineFoods('{"review": 3}\n', 'f.jsonl'), /f\.jsonl:1: review must be a non-empty string/);
+});
+
+test('small_fine_foods: the committed files are what the extractor makes from r-cran-modeldata', { skip: existsSync(path.join(MODELDATA, 'Rdata.rdb')) ? false : 'r-cran-modeldata not installed' }, () => {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'catkit-fine-foods-'));
+  try {
+    execFileSync('/usr/bin/python3', [SCRIPT, MODELDATA, out], { stdio: 'pipe' });
+    for (const f of ['train.jsonl.gz', 'test.jsonl.gz']) {
+      assert.ok(readFileSync(path.join(out, f)).equals(readFileSync(path.join(fineFoodsDir(), f))), `${f} is byte-identical`);
+    }
+  } finally { rmSync(out, { recursive: true, force: true }); }
+});
+
+test('corruptions: agreement swaps and adjacent-word swaps, by hand', () => {
+  const s = { words: ['The', 'dogs', 'are', 'barking', 'loudly', '.'], tags: ['at', 'nns', 'ber', 'vbg', 'rb', '.'] };
+  const seen = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) seen.add(corrupt(s, mulberry32(seed))!.words.join(' '));
+  assert.deepEqual([...seen].sort(), ['The are dogs barking loudly .', 'The dogs is barking loudly .', 'The dogs are loudly barking .', 'The dogs barking are loudly .'].sort());
+  const v = corrupt({ words: ['He', 'runs', '.'], tags: ['pps', 'vbz', '.'] }, () => 0)!;
+  assert.deepEqual(v, { words: ['He', 'run', '.'], kind: 'agreement' });
+  assert.equal(corrupt({ words: ['Go', '!'], tags: ['vb', '.'] }, () => 0), null);
+});
+
+test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA layout round trip', () => {
+  const brown = loadBrown();
+  const a = brownAcceptability(brown, { trainSize: 2000, devSize: 400 });
+  const b = brownAcceptability(brown, { trainSize: 2000, devSize: 400 });
+  assert.deepEqual(a.train.examples, b.train.examples);
+  assert.equal(a.train.examples.length, 2000);
+  assert.equal(a.dev.examples.length, 400);
+  assert.equal(a.dev.examples.filter((e) => e.label === 0).length, 200);
+  const trainFiles = new Set(a.sources.train), devFiles = new Set(a.sources.dev);
+  assert.ok([...devFiles].every((f) => !trainFiles.has(f)), 'no Brown file in both splits');
+  const pre = new Set(brownPretrainingText(brown));
+  assert.ok(a.dev.examples.filter((e) => e.label === 1).every((e) => !pre.has(e.a)), 'dev originals are not pre-training text');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-brown-cola-'));
+  try {
+    writeColaTsv(dir, a);
+    const back = loadGlue('cola', dir, 'dev');
+    assert.deepEqual(back.examples, a.dev.examples);
+    assert.match(readFileSync(path.join(dir, 'dev.tsv'), 'utf8').split('\n')[1]!, /^c[a-r]\d0\t0\t\*\t/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
