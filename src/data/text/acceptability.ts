@@ -26,7 +26,7 @@ export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => num
   s.words.forEach((w, i) => {
     const tag = s.tags[i] ?? '';
     if (AGREEMENT_TAGS.has(tag) && AGREEMENT[w]) agree.push(i);
-    else if (tag === 'vbz' && /^[a-z]{3,}[^s]s$/.test(w)) agree.push(i);
+    else if (tag === 'vbz' && /^[a-z]{2,}[^s]s$/.test(w)) agree.push(i);
     const next = s.words[i + 1];
     if (i > 0 && next !== undefined && /^[A-Za-z]+$/.test(w) && /^[A-Za-z]+$/.test(next) && w.toLowerCase() !== next.toLowerCase()) order.push(i);
   });
