@@ -4,6 +4,7 @@ import { registerCodecCommands } from './commands/codec.js';
 import { registerTrainCommands } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerPredictCommand } from './commands/predict.js';
+import { registerTextCommands } from './commands/text.js';
 import { isCatkitError } from '../errors.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerCodecCommands(program);
   registerPredictCommand(program);
+  registerTextCommands(program);
   return program;
 }
 

