@@ -66,6 +66,27 @@ export function registerTextCommands(program: Command): void {
       say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
     });
 
+  addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
+    .requiredOption('--init <dir>', 'fine-tuned run folder (from `catkit text finetune`) or a Hugging Face classifier folder')
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--bits <n>', 'activation bits at every site', int('--bits', 1, 16), 8)
+    .option('--weight-bits <n>', 'weight bits of every Linear (0: float weights)', int('--weight-bits', 0, 16), 8)
+    .option('--lambda <x>', 'weight of the mean soft entropy (bits/value) in the loss', float('--lambda', 0), 0)
+    .option('--probs', 'also quantize the attention probabilities')
+    .option('--epochs <n>', 'epochs', int('--epochs', 1), 1)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
+    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
+    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
+    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
+    .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .action(async (o) => {
+      const { catRun } = await import('../../train/text/cat-run.js');
+      const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say });
+      const f = r.final as { metric: number; bitsPerValue: number };
+      say(`cat ${o.task}: ${String(r.metric)} ${f.metric.toFixed(4)} at ${f.bitsPerValue.toFixed(3)} bits/value, ${String(r.seconds)} s → ${o.out}`);
+    });
+
   addThreadsOption(addTaskOptions(text.command('eval').description('evaluate a fine-tuned run folder on a task\'s dev split')))
     .requiredOption('--run <dir>', 'fine-tuned run (or Hugging Face) folder')
     .action(async (o) => {

@@ -122,7 +122,7 @@ export function catRun(o: CatRunOptions): Record<string, unknown> {
     const initReport = readReport(o.init);
     const report = {
       kind: 'bert-cat', task: o.task, init: o.init, settings: { ...o, log: undefined }, metric: task.metric, train: p.train.length, dev: p.dev.length,
-      sites: cat.rows().map((r) => ({ site: r.site, type: siteType(r.site), bits: r.bits, clip: r.clip })),
+      sites: cat.rows().map((r: { site: string; bits: number; clip: number | null }) => ({ site: r.site, type: siteType(r.site), bits: r.bits, clip: r.clip })),
       float: { metric: floatEval.metric, accuracy: floatEval.accuracy, mcc: floatEval.mcc },
       beforeTraining: { metric: before.eval.metric, bitsPerValue: before.overall, perType: before.perType },
       epochs, final, initSeconds: initReport.seconds ?? null, seconds: seconds(t0),

@@ -52,31 +52,33 @@ export function finetune(model: AnyModule & { forward(x: BertInputs): Tensor }, 
   const sched = new LambdaLR(opt, linearWarmupDecay(Math.round(o.warmupRatio * total), total));
   const losses: number[] = [];
   let step = 0;
-  for (let epoch = 0; epoch < o.epochs; epoch++) {
-    model.train();
-    let sum = 0, pen = 0, n = 0;
-    for (const idx of chunks(epochOrder(p.train.length, o.seed, epoch), o.batchSize)) {
-      const [l, q] = tidy(() => {
-        const b = batchOf(p.train, idx, p.padId);
-        const y = tensor(idx.map((i) => p.train[i]!.label), [idx.length], { dtype: 'int64' });
-        const { logits, penalty } = fwd(inputs(b), true);
-        let loss = F.crossEntropy(logits, y);
-        const pv = penalty ? penalty.item() : 0;
-        if (penalty) loss = loss.add(penalty);
-        loss.backward();
-        return [loss.item(), pv];
-      });
-      opt.step();
-      model.zeroGrad();
-      sched.step();
-      step++;
-      sum += l; pen += q; n++;
+  try {
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      model.train();
+      let sum = 0, pen = 0, n = 0;
+      for (const idx of chunks(epochOrder(p.train.length, o.seed, epoch), o.batchSize)) {
+        const [l, q] = tidy(() => {
+          const b = batchOf(p.train, idx, p.padId);
+          const y = tensor(idx.map((i) => p.train[i]!.label), [idx.length], { dtype: 'int64' });
+          const { logits, penalty } = fwd(inputs(b), true);
+          let loss = F.crossEntropy(logits, y);
+          const pv = penalty ? penalty.item() : 0;
+          if (penalty) loss = loss.add(penalty);
+          loss.backward();
+          return [loss.item(), pv];
+        });
+        opt.step();
+        model.zeroGrad();
+        sched.step();
+        step++;
+        sum += l; pen += q; n++;
+      }
+      losses.push(sum / n);
+      o.log?.(epoch + 1, step, sum / n, pen / n);
+      model.eval();
+      o.afterEpoch?.(epoch + 1);
     }
-    losses.push(sum / n);
-    o.log?.(epoch + 1, step, sum / n, pen / n);
-    model.eval();
-    o.afterEpoch?.(epoch + 1);
-  }
+  } finally { opt.dispose(); }
   model.eval();
   return { losses };
 }

@@ -76,28 +76,30 @@ export function pretrainMlm(model: BertForMaskedLM, tok: WordPieceTokenizer, tex
   const losses: number[] = [];
   let step = 0, epoch = 0, acc = 0, accN = 0;
   model.train();
-  while (step < o.steps) {
-    for (const idx of chunks(epochOrder(encoded.length, o.seed, epoch), o.batchSize)) {
-      if (step >= o.steps) break;
-      const loss = tidy(() => {
-        const b = maskBatch(idx.map((i) => encoded[i]!), tok.vocab, rng);
-        const l = mlmLoss(model, b);
-        l.backward();
-        return l.item();
-      });
-      opt.step();
-      model.zeroGrad();
-      sched.step();
-      step++;
-      acc += loss; accN++;
-      if (step % (o.logEvery ?? 50) === 0 || step === o.steps) {
-        losses.push(acc / accN);
-        o.log?.(step, acc / accN, opt.paramGroups[0]!.lr);
-        acc = 0; accN = 0;
+  try {
+    while (step < o.steps) {
+      for (const idx of chunks(epochOrder(encoded.length, o.seed, epoch), o.batchSize)) {
+        if (step >= o.steps) break;
+        const loss = tidy(() => {
+          const b = maskBatch(idx.map((i) => encoded[i]!), tok.vocab, rng);
+          const l = mlmLoss(model, b);
+          l.backward();
+          return l.item();
+        });
+        opt.step();
+        model.zeroGrad();
+        sched.step();
+        step++;
+        acc += loss; accN++;
+        if (step % (o.logEvery ?? 50) === 0 || step === o.steps) {
+          losses.push(acc / accN);
+          o.log?.(step, acc / accN, opt.paramGroups[0]!.lr);
+          acc = 0; accN = 0;
+        }
       }
+      epoch++;
     }
-    epoch++;
-  }
+  } finally { opt.dispose(); }
   model.eval();
   return { losses };
 }
