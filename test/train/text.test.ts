@@ -103,11 +103,11 @@ test('catkit text cat on the CoLA fixture: six Linear-input site kinds per layer
   const dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-text-cat-'));
   try {
     const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'text', ...args], { encoding: 'utf8', env: { ...process.env, CATKIT_THREADS: '1' } });
-    const common = ['--task', 'cola', '--data', path.join(FIXTURES, 'CoLA'), '--max-length', '16', '--batch-size', '3'];
+    const common = ['--task', 'cola', '--data', path.join(FIXTURES, 'CoLA'), '--max-length', '16'];
     const float = path.join(dir, 'float');
-    assert.equal(run('finetune', ...common, '--out', float, '--layers', '2', '--hidden', '32', '--epochs', '1').status, 0);
+    assert.equal(run('finetune', ...common, '--batch-size', '3', '--out', float, '--layers', '2', '--hidden', '32', '--epochs', '1').status, 0);
     const out = path.join(dir, 'cat4');
-    const r = run('cat', ...common, '--init', float, '--out', out, '--bits', '4', '--lambda', '0.5', '--probs', '--calibration-batches', '2');
+    const r = run('cat', ...common, '--batch-size', '3', '--init', float, '--out', out, '--bits', '4', '--lambda', '0.5', '--probs', '--calibration-batches', '2');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /cat cola: mcc -?\d\.\d{4} at \d\.\d{3} bits\/value/);
     const rep = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
