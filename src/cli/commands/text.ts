@@ -53,6 +53,7 @@ export function registerTextCommands(program: Command): void {
     .option('--init <dir>', 'start from a run or Hugging Face folder (a new classifier head is initialised); default: a fresh compact BERT')
     .option('--layers <n>', 'without --init: transformer layers', int('--layers', 1, 48), 2)
     .option('--hidden <n>', 'without --init: hidden size', int('--hidden', 16, 4096), 128)
+    .option('--pooling <mode>', "what the pooler reads: cls (Hugging Face) | mean (of the real tokens; for MLM-only pre-training, whose [CLS] carries nothing)", oneOf('--pooling', ['cls', 'mean'] as const))
     .option('--epochs <n>', 'epochs', int('--epochs', 1), 3)
     .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
     .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)

@@ -19,6 +19,12 @@ export interface BertConfig {
   padTokenId: number;
   /** Classifier dropout; null = hiddenDropoutProb (as Hugging Face). */
   classifierDropout: number | null;
+  /**
+   * What the pooler reads: 'cls' (Hugging Face: the [CLS] position) or 'mean' (the mean of the real
+   * tokens; catkit's option for models whose [CLS] was never trained, e.g. MLM-only pre-training).
+   * Written to config.json as `catkit_pooling`; transformers ignores the field and pools [CLS].
+   */
+  pooling?: 'cls' | 'mean';
   /** Labels of a sequence-classification head (id order); length = number of outputs. */
   labels: string[];
   /** Architectures named in config.json (e.g. ['BertForMaskedLM']); informative. */
@@ -30,7 +36,7 @@ export const BERT_BASE: Readonly<BertConfig> = Object.freeze({
   vocabSize: 30522, hiddenSize: 768, numHiddenLayers: 12, numAttentionHeads: 12, intermediateSize: 3072,
   hiddenAct: 'gelu', hiddenDropoutProb: 0.1, attentionProbsDropoutProb: 0.1, maxPositionEmbeddings: 512,
   typeVocabSize: 2, layerNormEps: 1e-12, initializerRange: 0.02, padTokenId: 0, classifierDropout: null,
-  labels: ['LABEL_0', 'LABEL_1'], architectures: [],
+  labels: ['LABEL_0', 'LABEL_1'], architectures: [], pooling: 'cls',
 });
 
 /** A compact BERT (Turc et al. 2019 naming: L layers, H hidden, H/64 heads, 4H intermediate). */
@@ -90,7 +96,14 @@ export function bertConfigFromJson(json: unknown, where = 'config.json'): BertCo
     maxPositionEmbeddings: num('max_position_embeddings', 512), typeVocabSize: num('type_vocab_size', 2),
     layerNormEps: num('layer_norm_eps', 1e-12), initializerRange: num('initializer_range', 0.02), padTokenId: num('pad_token_id', 0),
     classifierDropout: cd === undefined || cd === null ? null : num('classifier_dropout', 0), labels, architectures,
+    pooling: readPooling(j.catkit_pooling, where),
   }, where);
+}
+
+function readPooling(v: unknown, where: string): 'cls' | 'mean' {
+  if (v === undefined || v === null || v === 'cls') return 'cls';
+  if (v === 'mean') return 'mean';
+  bad(where, `catkit_pooling must be 'cls' or 'mean', got ${JSON.stringify(v)}`);
 }
 
 function readLabels(j: Record<string, unknown>, where: string): string[] {
@@ -123,5 +136,6 @@ export function bertConfigToJson(c: BertConfig, architecture: string): Record<st
     initializer_range: c.initializerRange, pad_token_id: c.padTokenId, position_embedding_type: 'absolute',
     classifier_dropout: c.classifierDropout, id2label: Object.fromEntries(c.labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(c.labels.map((l, i) => [l, i])),
+    ...(c.pooling === 'mean' ? { catkit_pooling: 'mean' } : {}),
   };
 }

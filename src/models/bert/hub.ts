@@ -136,9 +136,10 @@ export function loadHubStateDict(model: AnyBert, sd: ReadonlyMap<string, Tensor>
 }
 
 /** Builds the BERT of a Hub folder and loads its weights; `head` defaults to config.json's architecture. */
-export function loadBertFromHub(dir: string, o: { head?: BertHead; labels?: string[] } = {}): { model: AnyBert; config: BertConfig; head: BertHead; report: BertLoadReport } {
+export function loadBertFromHub(dir: string, o: { head?: BertHead; labels?: string[]; pooling?: 'cls' | 'mean' } = {}): { model: AnyBert; config: BertConfig; head: BertHead; report: BertLoadReport } {
   let config = readBertConfig(dir);
   if (o.labels) config = { ...config, labels: o.labels };
+  if (o.pooling) config = { ...config, pooling: o.pooling };
   const head = o.head ?? headFromConfig(config);
   const file = bertWeightsFile(dir);
   const { tensors } = loadSafetensors(file);

@@ -188,9 +188,21 @@ export class BertPooler extends Module {
     super();
     this.dense = this.add('dense', new Linear(c.hiddenSize, c.hiddenSize));
     this.activation = this.add('activation', new Tanh());
+    this.mode = c.pooling ?? 'cls';
   }
-  /** tanh(dense(h[:, 0])): the [CLS] position. */
-  forward(hidden: Tensor): Tensor { return this.activation.forward(this.dense.forward(hidden.select(1, 0))); }
+  readonly mode: 'cls' | 'mean';
+  /** tanh(dense(h[:, 0])): the [CLS] position; in 'mean' mode, of the mean over real tokens (mask from setMask). */
+  forward(hidden: Tensor): Tensor {
+    let v = hidden.select(1, 0);
+    if (this.mode === 'mean') {
+      const m = this.#mask ? this.#mask.to(hidden.dtype).unsqueeze(-1) : null;
+      v = m ? hidden.mul(m).sum(1).div(m.sum(1).clamp(1, null)) : hidden.mean(1);
+    }
+    return this.activation.forward(this.dense.forward(v));
+  }
+  #mask: Tensor | null = null;
+  /** The attention mask of the current forward (mean pooling only). */
+  setMask(mask: Tensor | null): void { this.#mask = mask; }
 }
 
 /**
@@ -252,7 +264,12 @@ export class BertModel extends Module<BertInputs, BertOutput> {
     const mask = x.attentionMask ? extendedAttentionMask(x.attentionMask, emb.dtype) : null;
     const collect = this.outputHiddenStates ? [emb] : undefined;
     const last = this.encoder.forward({ hidden: emb, mask, collect });
-    return { lastHiddenState: last, pooledOutput: this.pooler ? this.pooler.forward(last) : null, hiddenStates: collect ?? null };
+    let pooled: Tensor | null = null;
+    if (this.pooler) {
+      this.pooler.setMask(x.attentionMask ?? null);
+      try { pooled = this.pooler.forward(last); } finally { this.pooler.setMask(null); }
+    }
+    return { lastHiddenState: last, pooledOutput: pooled, hiddenStates: collect ?? null };
   }
 }
 

@@ -86,15 +86,15 @@ export function pretrainRun(o: PretrainRunOptions): Record<string, unknown> {
 }
 
 export interface FinetuneRunOptions {
-  out: string; task: TextTaskName; taskOptions: TaskOptions; init?: string; layers?: number; hidden?: number;
+  out: string; task: TextTaskName; taskOptions: TaskOptions; init?: string; layers?: number; hidden?: number; pooling?: 'cls' | 'mean';
   epochs: number; batchSize: number; lr: number; warmupRatio: number; weightDecay: number; maxLength: number; seed: number;
   vocab?: string; log?: (line: string) => void;
 }
 
 /** The classifier for a task: from a run/Hub folder (a new head if its labels differ), or a fresh compact BERT. */
-export function classifierFor(init: string | undefined, labels: string[], o: { layers?: number; hidden?: number; vocabSize: number }): BertForSequenceClassification {
-  if (!init) return new BertForSequenceClassification(compactBertConfig(o.layers ?? 2, o.hidden ?? 128, { vocabSize: o.vocabSize, labels }));
-  const { model } = loadBertFromHub(init, { head: 'classification', labels });
+export function classifierFor(init: string | undefined, labels: string[], o: { layers?: number; hidden?: number; vocabSize: number; pooling?: 'cls' | 'mean' }): BertForSequenceClassification {
+  if (!init) return new BertForSequenceClassification(compactBertConfig(o.layers ?? 2, o.hidden ?? 128, { vocabSize: o.vocabSize, labels, pooling: o.pooling ?? 'cls' }));
+  const { model } = loadBertFromHub(init, { head: 'classification', labels, pooling: o.pooling });
   return model as BertForSequenceClassification;
 }
 
@@ -110,7 +110,7 @@ export function finetuneRun(o: FinetuneRunOptions): Record<string, unknown> {
   const tok = tokenizerFor(o.vocab);
   const task = loadTextTask(o.task, o.taskOptions);
   const prepared: PreparedTask = prepareTask(task, tok, o.maxLength);
-  const model = classifierFor(o.init, task.labels, { layers: o.layers, hidden: o.hidden, vocabSize: tok.vocab.size });
+  const model = classifierFor(o.init, task.labels, { layers: o.layers, hidden: o.hidden, vocabSize: tok.vocab.size, pooling: o.pooling });
   try {
     const epochs: Record<string, unknown>[] = [];
     finetune(model, prepared, {
