@@ -42,7 +42,7 @@ export function registerTextCommands(program: Command): void {
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--vocab <file>', "vocab.txt (default: bert-base-uncased's)")
     .action(async (o) => {
-      const { pretrainRun } = await import('../../train/text/runs.js');
+      const { pretrainRun } = await import('../../app/text-runs.js');
       const r = pretrainRun({ ...o, log: say });
       const h = r.heldOut as { after: { loss: number; accuracy: number } };
       say(`pretrain: held-out MLM loss ${h.after.loss.toFixed(3)}, masked-token accuracy ${h.after.accuracy.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
@@ -61,7 +61,7 @@ export function registerTextCommands(program: Command): void {
     .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
-      const { finetuneRun } = await import('../../train/text/runs.js');
+      const { finetuneRun } = await import('../../app/text-runs.js');
       const r = finetuneRun({ ...o, taskOptions: taskOptions(o), log: say });
       const f = r.final as { metricName: string; metric: number };
       say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
@@ -82,7 +82,7 @@ export function registerTextCommands(program: Command): void {
     .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
-      const { catRun } = await import('../../train/text/cat-run.js');
+      const { catRun } = await import('../../app/text-cat-run.js');
       const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say });
       const f = r.final as { metric: number; bitsPerValue: number };
       say(`cat ${o.task}: ${String(r.metric)} ${f.metric.toFixed(4)} at ${f.bitsPerValue.toFixed(3)} bits/value, ${String(r.seconds)} s → ${o.out}`);
@@ -91,7 +91,7 @@ export function registerTextCommands(program: Command): void {
   addThreadsOption(addTaskOptions(text.command('eval').description('evaluate a fine-tuned run folder on a task\'s dev split')))
     .requiredOption('--run <dir>', 'fine-tuned run (or Hugging Face) folder')
     .action(async (o) => {
-      const { evalRun } = await import('../../train/text/runs.js');
+      const { evalRun } = await import('../../app/text-runs.js');
       const r = evalRun(o.run, o.task, taskOptions(o), { maxLength: o.maxLength, vocab: o.vocab });
       say(`eval ${o.task}: ${r.metricName} ${r.metric.toFixed(4)}; accuracy ${r.accuracy.toFixed(4)}, MCC ${r.mcc.toFixed(4)}, F1 ${r.f1.toFixed(4)} on ${r.examples} examples`);
     });

@@ -1,24 +1,24 @@
 // BERT run folders: each holds a Hugging Face-format model (config.json + model.safetensors, so
 // `catkit import --from hf` and transformers read it) and report.json (settings, per-epoch
 // numbers, the final metric and wall-clock seconds). A folder that already holds a report is never
-// overwritten. Flows: pretrain (MLM on offline text) → finetune (a text task) → cat (see cat-run.ts).
+// overwritten. Flows: pretrain (MLM on offline text) → finetune (a text task) → cat (see text-cat-run.ts).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { manualSeed, tidy } from '../../tensor/index.js';
-import { saveSafetensors } from '../../nn/index.js';
-import { CatkitError } from '../../errors.js';
-import { writeFileAtomic } from '../atomic-write.js';
-import { bertBaseUncasedVocab, loadVocab, type Vocab } from '../../data/text/vocab.js';
-import { WordPieceTokenizer } from '../../data/text/wordpiece.js';
-import { loadBrown } from '../../data/text/brown.js';
-import { brownPretrainingText } from '../../data/text/acceptability.js';
-import { loadFineFoods } from '../../data/text/fine-foods.js';
+import { manualSeed, tidy } from '../tensor/index.js';
+import { saveSafetensors } from '../nn/index.js';
+import { CatkitError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { bertBaseUncasedVocab, loadVocab, type Vocab } from '../data/text/vocab.js';
+import { WordPieceTokenizer } from '../data/text/wordpiece.js';
+import { loadBrown } from '../data/text/brown.js';
+import { brownPretrainingText } from '../data/text/acceptability.js';
+import { loadFineFoods } from '../data/text/fine-foods.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, TIED_KEYS, compactBertConfig, hubConfigJson, loadBertFromHub, type AnyBert, type BertConfig,
-} from '../../models/bert/index.js';
-import { evaluateMlm, pretrainMlm } from './mlm.js';
-import { evaluateClassifier, finetune, prepareTask, type EvalResult, type PreparedTask } from './finetune.js';
-import { loadTextTask, type TaskOptions, type TextTaskName } from './tasks.js';
+} from '../models/bert/index.js';
+import { evaluateMlm, pretrainMlm } from '../train/text/mlm.js';
+import { evaluateClassifier, finetune, prepareTask, type EvalResult, type PreparedTask } from '../train/text/finetune.js';
+import { loadTextTask, type TaskOptions, type TextTaskName } from '../train/text/tasks.js';
 
 export const REPORT_JSON = 'report.json';
 
