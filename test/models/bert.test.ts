@@ -286,3 +286,25 @@ test('random ids through a bert-base-sized config build (12 layers, 768 hidden) 
   try { assert.equal(m.numParameters(), 109482240); } finally { m.dispose(); }
   void randint;
 });
+
+test("pooling 'mean' (catkit_pooling): tanh(dense(mean of the real tokens)), kept through config.json", () => {
+  manualSeed(4);
+  const model = new BertModel({ ...CONFIG, pooling: 'mean' });
+  try {
+    model.eval();
+    const x = inputs();
+    noGrad(() => tidy(() => {
+      const out = model.forward(x);
+      const h = out.lastHiddenState;
+      // second sequence: 4 real tokens of 7
+      const mean = h.select(0, 1).narrow(0, 0, 4).mean(0);
+      const expected = model.pooler!.dense.forward(mean.unsqueeze(0)).tanh();
+      assert.ok(out.pooledOutput!.select(0, 1).sub(expected.squeeze(0)).abs().max().item() < 1e-6);
+    }));
+    dispose(x);
+    const json = bertConfigToJson(model.config, 'BertModel');
+    assert.equal(json.catkit_pooling, 'mean');
+    assert.equal(bertConfigFromJson(json).pooling, 'mean');
+    assert.equal(bertConfigFromJson({ ...json, catkit_pooling: undefined }).pooling, 'cls');
+  } finally { model.dispose(); }
+});
