@@ -76,6 +76,8 @@ export interface EvaluationOptions {
   /** Decoding threads of image-folder data (does not change results; default: the run's). */
   workers?: number;
   progress?: Progress;
+  /** Data-parallel evaluation: the test batches are shared across the group; rank 0 logs and writes. */
+  dist?: DistributedContext;
 }
 
 /** Re-measures a saved run (its own config rebuilds the model), writing eval-report.json beside it. */
@@ -94,9 +96,10 @@ export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {
     } catch (e) {
       throw new CheckpointError(`checkpoint ${checkpoint} does not fit model '${ck.meta.config.model}': ${(e as Error).message}`);
     }
-    if (o.progress) logSession(session, o.progress);
-    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches);
-    if (o.write !== false) writeReport(ck.dir, report, 'eval-report.json');
+    const main = !o.dist || o.dist.isMain;
+    if (o.progress && main) logSession(session, o.progress);
+    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist);
+    if (o.write !== false && main) writeReport(ck.dir, report, 'eval-report.json');
     return report;
   } finally {
     dispose([...ck.model.values(), ...ck.optimizer.values()]);

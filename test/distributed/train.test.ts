@@ -48,7 +48,7 @@ const catkit = (args: string[]) => {
 test('CLI: resume with another world size; distributed CAT report equals a single-process evaluation', () => {
   const root = tempDir('catkit-ddp-cli-');
   const fp = path.join(root, 'fp'), cat = path.join(root, 'cat');
-  const data = ['--limit-train', '160', '--limit-test', '72', '--batch-size', '16'];
+  const data = ['--limit-train', '160', '--limit-test', '300', '--batch-size', '16']; // 3 test batches of 128, 128, 44
   catkit(['train', '--dataset', 'digits', '--model', 'resnet8', '--width', '0.5', ...data, '--epochs', '1', '--out', fp]);
   // 1 process → 2 processes
   const resumed = catkit(['train', '--out', fp, '--resume', '--epochs', '2', '--nproc-per-node', '2']);
@@ -56,19 +56,24 @@ test('CLI: resume with another world size; distributed CAT report equals a singl
   assert.deepEqual(read(path.join(fp, 'checkpoint.json')).history.map((h: { epoch: number }) => h.epoch), [1, 2]);
   assert.doesNotMatch(resumed.stderr, /\[rank 1\] (epoch|resuming)/, 'only rank 0 logs');
 
-  catkit(['cat', '--init', fp, ...data, '--epochs', '1', '--lambda', '0.5', '--coded-batches', '3', '--out', cat, '--nproc-per-node', '2']);
+  catkit(['cat', '--init', fp, ...data, '--epochs', '1', '--lambda', '0.5', '--coded-batches', '2', '--out', cat, '--nproc-per-node', '2']);
   const trained = read(path.join(cat, 'report.json'));
-  catkit(['eval', '--checkpoint', cat, '--coded-batches', '3']);
+  catkit(['eval', '--checkpoint', cat, '--coded-batches', '2']);
   const single = read(path.join(cat, 'eval-report.json'));
   const pick = (r: Record<string, unknown>) => JSON.parse(JSON.stringify({ accuracy: r.accuracy, top5: r.top5, testSamples: r.testSamples, bits: r.bitsPerValue, static: r.staticBitsPerValue, layers: r.layers, weights: r.weights, coded: r.codedTestBatches }));
   const a = pick(trained), b = pick(single);
   assert.ok(a.layers && a.layers.length > 0, 'the report has per-layer rows');
+  assert.equal(a.coded, 2);
+  assert.equal(a.testSamples, 300);
   const close = (x: unknown, y: unknown, where: string): void => {
     if (typeof x === 'number' && typeof y === 'number') { assert.ok(Math.abs(x - y) <= 1e-9 * Math.max(1, Math.abs(y)), `${where}: ${x} vs ${y}`); return; }
     if (x && typeof x === 'object') { for (const k of Object.keys(y as object)) close((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], `${where}.${k}`); return; }
     assert.deepEqual(x, y, where);
   };
   close(a, b, 'report');
+  // The same evaluation sharded over 3 processes.
+  catkit(['eval', '--checkpoint', cat, '--coded-batches', '2', '--nproc-per-node', '3']);
+  close(pick(read(path.join(cat, 'eval-report.json'))), b, 'eval over 3 processes');
   // 2 processes → 1 process
   catkit(['cat', '--init', fp, '--out', cat, '--resume', '--epochs', '2']);
   assert.equal(read(path.join(cat, 'checkpoint.json')).history.length, 2);

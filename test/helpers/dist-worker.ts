@@ -79,7 +79,7 @@ async function train(ctx: DistributedContext | null): Promise<void> {
  * between one batch of 2B and two of B), EPOCHS epochs at BATCH per rank into CATKIT_TEST_RUN.
  */
 async function fitRun(ctx: DistributedContext | null): Promise<void> {
-  const config: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', dataset: 'digits', limitTrain: 192, limitTest: 64, batchSize: arg('BATCH', 16), epochs: arg('EPOCHS', 2), lr: 0.05 };
+  const config: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', dataset: 'digits', limitTrain: 192, limitTest: 300, batchSize: arg('BATCH', 16), epochs: arg('EPOCHS', 2), lr: 0.05 };
   const s = buildSession(config);
   s.model.dispose();
   manualSeed(200 + (ctx?.rank ?? 0)); // different per rank: fit must start every rank from rank 0's weights

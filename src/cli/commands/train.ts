@@ -175,17 +175,24 @@ export function registerTrainCommands(program: Command): void {
       await trainAndReport(config, o);
     });
 
-  addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
+  addLaunchOptions(addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
     .requiredOption('--checkpoint <run>', 'run folder or its checkpoint.json')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
-    .option('--json', 'print the report as JSON on stdout')
-    .action(async (o: { checkpoint: string; codedBatches?: number; data?: string; workers?: number; json?: boolean }) => {
+    .option('--json', 'print the report as JSON on stdout'))
+    .action(async (o: { checkpoint: string; codedBatches?: number; data?: string; workers?: number; json?: boolean }, cmd: Command) => {
+      if (await launchIfRequested(o, cmd)) return; // this process started the workers
       const { runEvaluation } = await engine();
       const { createProgress } = await import('../../train/progress.js');
-      const report = await runEvaluation(o.checkpoint, { codedBatches: o.codedBatches, data: o.data, workers: o.workers, progress: createProgress() });
-      printReport(report, o, o.checkpoint.endsWith('.json') ? path.dirname(o.checkpoint) : o.checkpoint);
+      const { initFromEnv } = await import('../../distributed/index.js');
+      const dist = await initFromEnv();
+      const main = !dist || dist.isMain;
+      const report = await runEvaluation(o.checkpoint, {
+        codedBatches: o.codedBatches, data: o.data, workers: o.workers, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
+      });
+      if (main) printReport(report, o, o.checkpoint.endsWith('.json') ? path.dirname(o.checkpoint) : o.checkpoint);
+      dist?.group.destroy();
     });
 
   program.command('models').description('list the model names --model accepts').action(async () => {
