@@ -5,6 +5,7 @@ import { registerTrainCommands } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTextCommands } from './commands/text.js';
+import { registerDataCommands } from './commands/data.js';
 import { isCatkitError } from '../errors.js';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerCodecCommands(program);
   registerPredictCommand(program);
   registerTextCommands(program);
+  registerDataCommands(program);
   return program;
 }
 

@@ -132,3 +132,17 @@ test('loader: eval resize scales boxes exactly; training augmentation keeps boxe
     assert.ok(a.labels.every((l) => l === 3 || l === 7));
   }
 });
+
+test('catkit data make-voc-synthetic writes the set and refuses a non-empty folder (exit 2, one line)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+  const out = path.join(dir, 'cli');
+  const ok = spawnSync(process.execPath, [bin, 'data', 'make-voc-synthetic', out, '--images', '10', '--seed', '5'], { encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /10 images, \d+ objects/);
+  assert.equal(openVoc(out, '2007-trainval+2012-trainval').items.length + openVoc(out, '2007-test').items.length, 10);
+  const again = spawnSync(process.execPath, [bin, 'data', 'make-voc-synthetic', out, '--images', '10'], { encoding: 'utf8' });
+  assert.equal(again.status, 2);
+  assert.match(again.stderr, /^catkit: .*exists and is not empty; choose a new folder\n$/);
+});
