@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTextCommands } from './commands/text.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerDetectionCommands } from './commands/detection.js';
 import { isCatkitError } from '../errors.js';
 
 export function buildProgram(): Command {
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerPredictCommand(program);
   registerTextCommands(program);
   registerDataCommands(program);
+  registerDetectionCommands(program);
   return program;
 }
 

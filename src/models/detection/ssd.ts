@@ -65,7 +65,7 @@ export interface SsdOptions {
 }
 
 export class SSD extends Module<Tensor, SsdOutputs> {
-  readonly size: [number, number];
+  size: [number, number];
   readonly numClasses: number;
   readonly imageMean: number[];
   readonly imageStd: number[];
@@ -82,6 +82,16 @@ export class SSD extends Module<Tensor, SsdOutputs> {
     this.imageStd = [...o.imageStd];
     this.postprocessOptions = { ...SSD_POSTPROCESS, ...o.postprocess };
     this.lossOptions = { ...o.loss };
+  }
+
+  /**
+   * Changes the fixed input size (e.g. 192 for CPU-sized SSDLite runs); default boxes follow the
+   * feature maps, so any size the backbone accepts works.
+   */
+  setInputSize(h: number, w: number = h): this {
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 32 || w < 32) throw new RangeError(`SSD: input size must be integers ≥ 32, got ${h}×${w}`);
+    this.size = [h, w];
+    return this;
   }
 
   /** Head outputs for a batch already normalised and resized (see preprocess). */
