@@ -7,18 +7,19 @@ OUT=${1:-runs/voc-synth}
 IMAGES=${2:-300}
 SIZE=${3:-96}
 FP_EPOCHS=${4:-12}
-CAT_EPOCHS=${5:-3}
+CAT_EPOCHS=${5:-2}
 LAMBDA=${6:-0.03}
 CATKIT="node $(dirname "$0")/../dist/src/cli/bin.js"
 export CATKIT_THREADS=${CATKIT_THREADS:-1}
 COMMON="--data $OUT/VOCdevkit --model ssdlite320_mobilenet_v3_large --image-size $SIZE --batch-size 8 --optimizer adamw --workers 1"
 [ -d "$OUT/VOCdevkit" ] || $CATKIT data make-voc-synthetic "$OUT/VOCdevkit" --images "$IMAGES" --seed 0
 [ -f "$OUT/fp32/report.json" ] || $CATKIT detect train $COMMON --out "$OUT/fp32" --epochs "$FP_EPOCHS" --lr 0.002 --warmup-iters 50
-for BITS in 6 4; do
+for BITS in 6 4; do  # the λ = 0 and λ > 0 runs of one bit width side by side
   for L in 0 "$LAMBDA"; do
     D="$OUT/cat-${BITS}bit-lambda$L"
-    [ -f "$D/report.json" ] || $CATKIT detect cat $COMMON --init "$OUT/fp32" --out "$D" --epochs "$CAT_EPOCHS" --lr 0.0002 --warmup-iters 0 --act-bits "$BITS" --lambda "$L"
+    [ -f "$D/report.json" ] || $CATKIT detect cat $COMMON --init "$OUT/fp32" --out "$D" --epochs "$CAT_EPOCHS" --lr 0.0002 --warmup-iters 0 --act-bits "$BITS" --lambda "$L" &
   done
+  wait
 done
 node -e '
 const fs = require("fs"), path = require("path");
