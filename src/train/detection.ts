@@ -14,7 +14,7 @@ import { scaleDetections, type SSD, type SsdOutputs } from '../models/detection/
 import { evaluateVoc, type VocImageResult, type VocEvalResult } from '../detection/voc-eval.js';
 import { openVoc, type VocSplit } from '../data/voc.js';
 import { VocLoader, type DetectionBatch } from '../data/voc-loader.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { CatkitError } from '../errors.js';
 
 export interface DetectionCatConfig {
