@@ -89,7 +89,7 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
         try { st = trainStep(s, batch.x, batch.y, optimizer, sync); } finally { dispose(batch); }
         for (const k of Object.keys(sum) as (keyof StepStats)[]) sum[k] += st[k];
         steps++;
-        progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(cat ? { H: (sum.act / steps).toFixed(3) } : {}) });
+        progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(cat && c.lambda > 0 ? { H: (sum.act / steps).toFixed(3) } : {}) });
       }
       if (dist) {
         // The epoch's figures over all ranks; batch-norm running statistics are rank 0's (DDP's broadcast_buffers).
@@ -126,7 +126,8 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
 export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnType<typeof buildOptimizer>['optimizer'], sync?: GradientSync): StepStats {
   const c = s.config;
   return tidy(() => {
-    const { output: logits, rate } = s.cat ? s.cat.forward(x) : { output: s.model.forward(x), rate: null };
+    // At λ = 0 the sites skip the soft entropy: a plain QAT step.
+    const { output: logits, rate } = s.cat ? s.cat.forward(x, { terms: c.lambda > 0 }) : { output: s.model.forward(x), rate: null };
     const task = F.crossEntropy(logits, y);
     let loss = task;
     let act = 0, weight = 0;
