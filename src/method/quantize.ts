@@ -1,5 +1,5 @@
 // Fake quantization with straight-through gradients, as in CAT's ReLUProj / Conv2d2.
-import { Tensor, keep, tidy, zeros } from '../tensor/index.js';
+import { Tensor, tidy } from '../tensor/index.js';
 import { call1 } from '../tensor/tensor.js';
 
 export function checkBits(bits: number, what: string): void {
@@ -83,15 +83,10 @@ export function fakeQuantizePerChannel(y: Tensor, bits: number): { value: Tensor
   });
 }
 
-let zeroPoint: Tensor | null = null;
-/** The int32 zero point libtorch's fused fake-quantize op takes as a tensor (created once, kept). */
-function zeroPointTensor(): Tensor { return (zeroPoint ??= keep(zeros([1], { dtype: 'int32' }))); }
-
 /**
  * Dynamic per-tensor fake quantization over the tensor's own [min, max] (the reference's
  * part_quant): q = round((y − m)·(2^b − 1)/(M − m)), output q/s + m, with an identity gradient.
- * Nothing is read back to the host: the range stays a tensor, and float32 rounds in libtorch's
- * fused fake-quantize op on y − m. A constant tensor (M = m) comes back unchanged with codes 0.
+ * Nothing is read back to the host: the range stays a tensor. A constant tensor (M = m) comes back unchanged with codes 0.
  * The range is detached (no gradient flows through min/max), as in `fakeQuantize`.
  */
 export function fakeQuantizeDynamic(y: Tensor, bits: number, o: { codes?: boolean } = {}): { value: Tensor; codes: Tensor | null } {
@@ -110,26 +105,25 @@ export function fakeQuantizeToRange(y: Tensor, bits: number, lo: Tensor | null, 
   checkBits(bits, 'quantize');
   return tidy(() => {
     const lo0 = lo?.detach() ?? null, hi0 = hi.detach();
-    return quantizeShifted(y, bits, lo0, lo0 ? hi0.sub(lo0) : hi0, o.codes ?? false);
+    return quantizeShifted(y, bits, lo0, lo0 ? hi0.sub(lo0) : hi0, o.codes ?? false, true);
   });
 }
 
-/** round((y − lo)·levels/span) on {0 … levels}, back to lo + q·span/levels; straight-through. */
-function quantizeShifted(y: Tensor, bits: number, lo: Tensor | null, span: Tensor, wantCodes: boolean): { value: Tensor; codes: Tensor | null } {
+/**
+ * The reference's q = round((y − lo)·s) with s = levels/span, output q/s + lo, straight-through:
+ * the correction q/s + lo − y is computed in place on one detached buffer and added to y, so the
+ * forward costs one allocation plus in-place passes and the backward nothing (identity).
+ */
+function quantizeShifted(y: Tensor, bits: number, lo: Tensor | null, span: Tensor, wantCodes: boolean, clampCodes = false): { value: Tensor; codes: Tensor | null } {
   const levels = (1 << bits) - 1;
-  const varied = span.gt(0);
-  const shifted = lo ? y.sub(lo) : y;
-  let q: Tensor, codes: Tensor | null = null;
-  if (y.dtype === 'float32') {
-    const step = span.div(levels).where(varied, 1).reshape([1]);
-    q = call1('fake_quantize_per_tensor_affine', 'tensor_qparams', [shifted.handle, step.handle, zeroPointTensor().handle, 0, levels]);
-    if (wantCodes) codes = q.detach().div(step).round();
-  } else {
-    // Other dtypes (float64 tests, oracles): the reference's formula op by op.
-    const scale = span.where(varied, 1).reciprocal().mul(levels);
-    const c = shifted.detach().mul(scale).round().clamp(0, levels);
-    q = straightThrough(shifted, c.div(scale));
-    if (wantCodes) codes = c;
-  }
-  return { value: lo ? q.add(lo) : q, codes };
+  const scale = span.where(span.gt(0), 1).reciprocal().mul(levels);
+  const y0 = y.detach();
+  const t = lo ? y0.sub(lo) : y0.clone();
+  t.mul_(scale).round_();
+  if (clampCodes) t.clamp_(0, levels);
+  const codes = wantCodes ? t.clone() : null;
+  t.div_(scale);
+  if (lo) t.add_(lo);
+  t.sub_(y0);
+  return { value: y.add(t), codes };
 }

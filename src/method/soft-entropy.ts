@@ -34,7 +34,8 @@ export function sampleActivations(y: Tensor, o: ActivationSampling = {}): Tensor
     const c = y.rank === 4 ? y.shape[1]! : 1;
     const perImage = y.size / n / c;
     // [N, C, P] → first `images` images, every stride-th position, all channels.
-    return y.reshape([n, c, perImage]).narrow(0, 0, images).slice(2, 0, perImage, stride).reshape([-1]);
+    // Narrow before reshaping: a channels-last tensor copies on reshape, so only the sampled images are copied.
+    return y.narrow(0, 0, images).reshape([images, c, perImage]).slice(2, 0, perImage, stride).reshape([-1]);
   });
 }
 
