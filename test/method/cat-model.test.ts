@@ -1,8 +1,9 @@
 // CAT on the model zoo: site placement, checkpoint names, numel-weighted loss, calibration, gradual stages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { manualSeed, memory, noGrad, randn, tensor, tidy } from '../../src/tensor/index.js';
-import { Conv2d, ReLU, Sequential } from '../../src/nn/index.js';
+import { manualSeed, memory, noGrad, randint, randn, tensor, tidy } from '../../src/tensor/index.js';
+import { Conv2d, GELU, LayerNorm, ReLU, Sequential } from '../../src/nn/index.js';
+import { BertForSequenceClassification, compactBertConfig } from '../../src/models/bert/index.js';
 import { ACIQ_LAPLACE, Rate, attachCat, clipFromStats, correctStats, QuantConv2d } from '../../src/method/index.js';
 import { CatkitError } from '../../src/errors.js';
 import { CifarResNet } from '../../src/models/resnet-cifar.js';
@@ -155,4 +156,30 @@ test('entropy loss gradient lowers the entropy of a site', () => {
     assert.ok(after < before - 0.3, `entropy ${before.toFixed(3)} → ${after.toFixed(3)}`);
     model.dispose();
   });
+});
+
+test('BERT: LayerNorm, GELU and attention-context taps as signed sites, Linear weights quantized, names kept, terms per forward', () => {
+  manualSeed(4);
+  const config = compactBertConfig(2, 32, { vocabSize: 50, numAttentionHeads: 4, intermediateSize: 48, maxPositionEmbeddings: 16, typeVocabSize: 2, labels: ['a', 'b'] });
+  const model = new BertForSequenceClassification(config);
+  const before = tidy(() => [...model.stateDict().keys()]);
+  const cat = attachCat(model, { sites: [LayerNorm, GELU, '*.attention.self.context'], weights: { bits: 8, linear: true }, defaults: { bits: 6 } });
+  try {
+    assert.equal(cat.sites.length, 5 + 2 + 2);
+    assert.ok(cat.sites.every((s) => s.settings.signed));
+    assert.equal(cat.weightLayers.length, 2 * 6 + 2, 'six Linear layers per block, the pooler and the classifier');
+    const after = tidy(() => [...model.stateDict().keys()]);
+    assert.deepEqual(after.filter((k) => !k.endsWith('.clip')), before, 'LayerNorm weights keep their Hugging Face names');
+    const inputIds = randint(1, 50, [2, 6]);
+    model.train();
+    tidy(() => {
+      const { output, rate } = cat.forward({ inputIds });
+      assert.deepEqual(output.shape, [2, 2]);
+      assert.equal(rate.terms.length, 9);
+      assert.equal(rate.get('bert.encoder.layer.0.intermediate.intermediate_act_fn')!.numel, 2 * 6 * 48);
+      output.sum().add(rate.weightedMean()!).backward();
+      assert.ok(cat.site('bert.embeddings.LayerNorm').clip!.grad !== null);
+    });
+    inputIds.dispose();
+  } finally { model.dispose(); }
 });
