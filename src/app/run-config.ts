@@ -50,6 +50,8 @@ export interface CatFlags extends DataFlags, OptimFlags {
   init?: string;
   recipe?: CatRecipe;
   actBits?: number;
+  /** Per-site bits by glob (--act-bits-at, in order). */
+  actBitsAt?: { pattern: string; bits: number }[];
   /** 32: float weights. */
   weightBits?: number;
   lambda?: number;
@@ -89,7 +91,7 @@ function commonFields(f: DataFlags & OptimFlags): Given {
 /** CAT flags as config fields (--weight-bits 32 means float weights, recorded as no weightBits). */
 function catFields(f: CatFlags): Given {
   return defined({
-    ...commonFields(f), actBits: f.actBits, lambda: f.lambda, lambdaW: f.lambdaW, method: f.method, gradual: f.gradual,
+    ...commonFields(f), actBits: f.actBits, actBitsAt: f.actBitsAt, lambda: f.lambda, lambdaW: f.lambdaW, method: f.method, gradual: f.gradual,
     temperature: f.temperature, temperatureAnneal: f.temperatureAnneal, sampleRandom: f.sampleRandom, quantizeLinear: f.quantizeLinear,
     bnRecalibration: f.bnRecalibrate, noQuantEdges: f.quantEdges === undefined ? undefined : !f.quantEdges, clipInit: f.clipInit,
     range: f.range, sampleStride: f.sampleStride, sampleImages: f.sampleImages, weightBits: f.weightBits,
@@ -106,7 +108,7 @@ function fileFields(file: Given | undefined, task: RunConfig['task']): Given {
 
 /** Fields that only CAT runs read; in a train config they must keep their defaults (a train checkpoint.json holds them so). */
 const CAT_ONLY_FIELDS = [
-  'actBits', 'weightBits', 'lambda', 'lambdaW', 'method', 'temperature', 'temperatureAnneal', 'sampleRandom', 'quantizeLinear', 'gradual',
+  'actBits', 'actBitsAt', 'weightBits', 'lambda', 'lambdaW', 'method', 'temperature', 'temperatureAnneal', 'sampleRandom', 'quantizeLinear', 'gradual',
   'noQuantEdges', 'clipInit', 'range', 'sampleStride', 'sampleImages', 'calibrationBatches', 'bnRecalibration',
 ] as const satisfies readonly (keyof RunConfig)[];
 

@@ -60,8 +60,8 @@ export async function measure(s: Session, task: RunReport['task'], history: Epoc
   dist?: DistributedContext): Promise<RunReport> {
   const t0 = performance.now();
   const c = s.config;
-  const quantized = s.quantizers.length > 0;
-  const bandwidth = quantized ? await evaluateBandwidth(s.model, s.quantizers, s.test, s.validation, { maxBatches: codedBatches, dist }) : null;
+  const quantized = s.cat !== null;
+  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist }) : null;
   const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 });

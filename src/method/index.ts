@@ -1,7 +1,31 @@
-// The CAT method: quantizers with straight-through gradients, learned clipping, soft entropy,
-// the L1/L2 alternative, the weight entropy term, calibration and gradual quantization.
+// catkit/method — compression-aware training (CAT) on any Module.
+//
+//   const cat = attachCat(model, {
+//     sites: [ReLU, GELU, 'encoder.*.attn.context'],      // classes, dotted-name globs or predicates (default: ReLU, ReLU6)
+//     exclude: ['extras.*'],                               // sites to leave out
+//     defaults: { bits: 4 },                               // every site: bits, signed, range, clipInit, regularizer, temperature, sampling, enabled
+//     at: [{ pattern: 'layer1.*', bits: 6 }],              // per-site overrides by glob, in order (each must match a site)
+//     weights: { bits: 8, linear: true },                  // Conv2d (+ Linear) → QuantConv2d / QuantLinear, same parameter names
+//     noQuantEdges: false,                                 // reference --noQuantEdges: last site unquantized and uncounted
+//   });
+//   await cat.calibrate(heldOutInputs);                    // clips from mean + 3·std (or ACIQ) of each site's output
+//   const { output, rate } = cat.forward(x);               // training: rate.sites[i].term = soft entropy (bits), .numel
+//   const loss = F.crossEntropy(output, y).add(rate.weightedMean()!.mul(lambda));   // SSD reference: rate.sum()
+//   cat.forward(x, { codes: true }).rate.sites              // evaluation: integer codes per site (histogram: true → counts)
+//
+// A site is a module's output: QuantSite wraps the module at its path (running it unchanged) and
+// re-registers its tensors under the same names, so float checkpoints load (only `<site>.clip` is
+// added). ReLU/ReLU6 sites are unsigned ([0, |c|]); any other class is signed ([−|c|, |c|]); both
+// quantize between the tensor's dynamic min and max unless range is 'clip' or 'channel'. Terms and
+// codes reach the caller only through the Rate a Cat.forward returns: nothing is left on modules.
+// A plain model.forward still quantizes (QAT) but collects nothing.
 export * from './quantize.js';
 export * from './soft-entropy.js';
-export * from './act-quant.js';
-export * from './weight-quant.js';
-export * from './cat-model.js';
+export * from './rate.js';
+export * from './site.js';
+export * from './plan.js';
+export * from './quant-layers.js';
+export * from './calibration.js';
+export * from './weight-entropy.js';
+export * from './cat.js';
+export { toCodeArray } from './codes.js';

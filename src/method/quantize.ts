@@ -82,3 +82,48 @@ export function fakeQuantizePerChannel(y: Tensor, bits: number): { value: Tensor
     return { value: straightThrough(y, dequant), codes };
   });
 }
+
+/**
+ * Dynamic per-tensor fake quantization over the tensor's own [min, max] (the reference's
+ * part_quant): q = round((y − m)·(2^b − 1)/(M − m)), output q/s + m, with an identity gradient.
+ * Nothing is read back to the host: the range stays a tensor. A constant tensor (M = m) comes back unchanged with codes 0.
+ * The range is detached (no gradient flows through min/max), as in `fakeQuantize`.
+ */
+export function fakeQuantizeDynamic(y: Tensor, bits: number, o: { codes?: boolean } = {}): { value: Tensor; codes: Tensor | null } {
+  checkBits(bits, 'quantize');
+  return tidy(() => {
+    const [lo, hi] = y.detach().aminmax() as [Tensor, Tensor];
+    return quantizeShifted(y, bits, lo, hi.sub(lo), o.codes ?? false);
+  });
+}
+
+/**
+ * Fake quantization onto a fixed grid [lo, hi] given as tensors (the learned clip range; lo null
+ * means 0), without host reads. Values outside are clamped onto the ends (zero gradient there).
+ */
+export function fakeQuantizeToRange(y: Tensor, bits: number, lo: Tensor | null, hi: Tensor, o: { codes?: boolean } = {}): { value: Tensor; codes: Tensor | null } {
+  checkBits(bits, 'quantize');
+  return tidy(() => {
+    const lo0 = lo?.detach() ?? null, hi0 = hi.detach();
+    return quantizeShifted(y, bits, lo0, lo0 ? hi0.sub(lo0) : hi0, o.codes ?? false, true);
+  });
+}
+
+/**
+ * The reference's q = round((y − lo)·s) with s = levels/span, output q/s + lo, straight-through:
+ * the correction q/s + lo − y is computed in place on one detached buffer and added to y, so the
+ * forward costs one allocation plus in-place passes and the backward nothing (identity).
+ */
+function quantizeShifted(y: Tensor, bits: number, lo: Tensor | null, span: Tensor, wantCodes: boolean, clampCodes = false): { value: Tensor; codes: Tensor | null } {
+  const levels = (1 << bits) - 1;
+  const scale = span.where(span.gt(0), 1).reciprocal().mul(levels);
+  const y0 = y.detach();
+  const t = lo ? y0.sub(lo) : y0.clone();
+  t.mul_(scale).round_();
+  if (clampCodes) t.clamp_(0, levels);
+  const codes = wantCodes ? t.clone() : null;
+  t.div_(scale);
+  if (lo) t.add_(lo);
+  t.sub_(y0);
+  return { value: y.add(t), codes };
+}

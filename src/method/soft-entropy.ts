@@ -34,7 +34,8 @@ export function sampleActivations(y: Tensor, o: ActivationSampling = {}): Tensor
     const c = y.rank === 4 ? y.shape[1]! : 1;
     const perImage = y.size / n / c;
     // [N, C, P] → first `images` images, every stride-th position, all channels.
-    return y.reshape([n, c, perImage]).narrow(0, 0, images).slice(2, 0, perImage, stride).reshape([-1]);
+    // Narrow before reshaping: a channels-last tensor copies on reshape, so only the sampled images are copied.
+    return y.narrow(0, 0, images).reshape([images, c, perImage]).slice(2, 0, perImage, stride).reshape([-1]);
   });
 }
 
@@ -47,24 +48,25 @@ export interface SoftEntropyOptions {
 
 /**
  * Soft-histogram entropy (bits) of a 1-D sample. Returns a scalar tensor that is exactly zero
- * (no gradient) when the sample is constant, as the reference does.
+ * (zero gradient) when the sample is constant, as the reference does.
  */
 export function softEntropyOfSample(sample: Tensor, o: SoftEntropyOptions): Tensor {
   const { bits } = o;
   const temperature = o.temperature ?? 10;
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new RangeError(`softEntropy: bits must be an integer in 1..16, got ${bits}`);
   return tidy(() => {
-    const lo = sample.min(), hi = sample.max();
+    const lo = sample.min(), hi = sample.max(); // differentiable (aminmax is not): the clip learns through max
     const range = hi.sub(lo);
-    if (range.item() <= 0) return sample.sum().mul(0).detach();
+    // No host read: a constant sample gets a placeholder range and the result is masked to 0.
+    const varied = range.gt(0);
     const levels = (1 << bits) - 1;
-    const u = sample.sub(lo).div(range).mul(levels);                     // continuous positions on the integer grid
+    const u = sample.sub(lo).mul(levels).div(range.where(varied, 1));   // continuous positions on the integer grid
     const centres = arange(0, levels + 1, 1, { dtype: sample.dtype });
     const d2 = u.unsqueeze(1).sub(centres.unsqueeze(0)).square();        // [S, 2^b]
     const assign = F.softmax(d2.mul(-temperature), 1);
     const p = assign.mean(0);                                             // soft histogram
     const safe = p.where(p.gt(0), 1);                                     // 0·log 0 = 0 with a finite gradient
-    return p.mul(safe.log2()).sum().neg();
+    return p.mul(safe.log2()).sum().neg().where(varied, 0);
   });
 }
 
@@ -80,8 +82,8 @@ export function softEntropy(y: Tensor, o: SoftEntropyOptions & { sampling?: Acti
 export function l1l2Ratio(y: Tensor): Tensor {
   return tidy(() => {
     const l2 = y.norm(2);
-    if (l2.item() === 0) return l2.mul(0).detach();
-    return y.norm(1).div(l2);
+    const nonzero = l2.gt(0);
+    return y.norm(1).div(l2.where(nonzero, 1)).where(nonzero, 0);
   });
 }
 

@@ -19,6 +19,16 @@ export function keep<T extends Disposable>(t: T): T {
   return t;
 }
 
+/**
+ * Hands a kept tensor back to scoped disposal: the innermost open scope owns it from now on (with
+ * no scope open, the caller does). For values produced in a nested scope on behalf of an outer one.
+ */
+export function release<T extends Disposable>(t: T): T {
+  (t as unknown as Trackable).scopeKept = false;
+  track(t as unknown as Trackable);
+  return t;
+}
+
 function collect(value: unknown, out: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== 'object' || depth > 8) return;
   if ('scopeKept' in value && 'dispose' in value) { out.add(value); return; }

@@ -268,6 +268,7 @@ export class Tensor {
   copy_(src: Tensor): this { inplace('copy_', [this.handle, src.handle, false]); return this; }
   zero_(): this { inplace('zero_', [this.handle]); return this; }
   fill_(value: number): this { inplace('fill_', [this.handle, value], 'Scalar'); return this; }
+  round_(): this { inplace('round_', [this.handle]); return this; }
   clamp_(min?: number | null, max?: number | null): this { inplace('clamp_', [this.handle, min ?? null, max ?? null]); return this; }
   uniform_(from = 0, to = 1): this { inplace('uniform_', [this.handle, from, to, null]); return this; }
   normal_(mean = 0, std = 1): this { inplace('normal_', [this.handle, mean, std, null]); return this; }

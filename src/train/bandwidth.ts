@@ -3,11 +3,11 @@
 // per-layer tables fitted on the held-out calibration split), and so are the quantized weights.
 import { tidy } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
-import { globalBatchIndex, type BatchSource } from '../data/index.js';
+import type { BatchSource } from '../data/index.js';
 import type { DistributedContext } from '../distributed/index.js';
 import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerState, type StaticTables } from '../ledger/index.js';
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
-import { convLayers, quantizationCodes, setCodeSink, toCodeArray, type ActQuant } from '../method/index.js';
+import { convLayers, quantizationCodes, toCodeArray, type Cat } from '../method/index.js';
 import { evaluateAccuracy, type Accuracy } from './evaluate.js';
 
 export interface LayerBits { name: string; numel: number; entropy: number; huffman: number; rans: number; zerorun: number; zeroFraction: number }
@@ -37,22 +37,28 @@ export interface BandwidthOptions {
   dist?: DistributedContext;
 }
 
-/** Runs `source` through the model with every quantizer handing its codes to `sink`. */
-async function collectCodes(model: Module, quantizers: readonly ActQuant[], source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
+/**
+ * Runs `source` through the CAT model, handing each site's integer codes of the first
+ * `codedBatches` batches to `sink` (later batches only count for accuracy and compute no codes).
+ */
+async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
   codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext): Promise<Accuracy> {
-  let batch = 0;
-  const shard = dist?.evalShard;
-  setCodeSink(quantizers, (site, codes, bits) => { if (globalBatchIndex(batch, shard) < codedBatches) sink(site, codes, bits); });
-  try {
-    return await evaluateAccuracy(model, source, { onBatch: () => { batch++; }, maxBatches: evaluatedBatches, dist });
-  } finally { setCodeSink(quantizers, null); }
+  return evaluateAccuracy(cat.model, source, {
+    maxBatches: evaluatedBatches, dist,
+    forward: (x, batch) => {
+      if (batch >= codedBatches) return cat.model.forward(x);
+      const { output, rate } = cat.forward(x, { codes: true, terms: false });
+      for (const r of rate.sites) if (r.codes) sink(r.site, toCodeArray(r.codes, r.bits), r.bits);
+      return output;
+    },
+  });
 }
 
-export async function evaluateBandwidth(model: Module, quantizers: readonly ActQuant[], test: BatchSource, calibration: BatchSource,
+export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration: BatchSource,
   o: BandwidthOptions = {}): Promise<BandwidthReport> {
   // Static tables: one per layer, from the calibration split.
   const calib = new Map<string, { bits: number; parts: SymbolArray[] }>();
-  await collectCodes(model, quantizers, calibration, (site, codes, bits) => {
+  await collectCodes(cat, calibration, (site, codes, bits) => {
     let e = calib.get(site);
     if (!e) calib.set(site, (e = { bits, parts: [] }));
     e.parts.push(codes);
@@ -63,7 +69,7 @@ export async function evaluateBandwidth(model: Module, quantizers: readonly ActQ
   const acc = new LedgerAccumulator();
   const zeros = new Map<string, { zero: number; n: number }>();
   const maxBatches = o.maxBatches ?? Infinity;
-  const accuracy = await collectCodes(model, quantizers, test, (site, codes, bits) => {
+  const accuracy = await collectCodes(cat, test, (site, codes, bits) => {
     acc.add(site, bits, codes, tables.get(site));
     const z = zeros.get(site) ?? { zero: 0, n: 0 };
     for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;

@@ -45,6 +45,8 @@ export interface RunConfig {
   init?: string;
   // ---- CAT (task 'cat') ----
   actBits?: number;
+  /** Per-site activation bits by dotted-name glob, applied in order (`--act-bits-at 'layer1.*=6'`); each must match a site. */
+  actBitsAt?: { pattern: string; bits: number }[];
   weightBits?: number;
   lambda: number;
   lambdaW: number;
@@ -147,7 +149,7 @@ export function describeConfig(c: RunConfig): string {
   const schedule = c.schedule === 'step' ? `step ×${g(c.gamma)} every ${c.stepSize} epochs`
     : c.schedule === 'exponential' ? `exponential ×${g(c.gamma)} over the run` : c.schedule;
   const cat = c.task === 'cat'
-    ? `; CAT ${c.actBits ?? 4}-bit activations, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}`
+    ? `; CAT ${c.actBits ?? 4}-bit activations${c.actBitsAt?.length ? ` (${c.actBitsAt.map((e) => `${e.pattern}: ${e.bits}`).join(', ')})` : ''}, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}`
     : '';
   return `${c.task} ${c.model}${c.widthMultiplier !== 1 ? ` ×${g(c.widthMultiplier)}` : ''} on ${data}${limits ? ` (${limits})` : ''}: `
     + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${g(c.lr)}, weight decay ${g(c.weightDecay)}, ${schedule}`
@@ -181,8 +183,27 @@ export function validateConfig(c: RunConfig): void {
       if (bits === undefined) continue;
       if (!Number.isInteger(bits) || bits < 1 || bits > 16) throw new ConfigError(`${flag} must be an integer from 1 to 16, got ${bits}`);
     }
+    for (const e of c.actBitsAt ?? []) {
+      if (typeof e?.pattern !== 'string' || e.pattern === '') throw new ConfigError(`--act-bits-at: each entry needs a non-empty site pattern, got ${JSON.stringify(e)}`);
+      if (!Number.isInteger(e.bits) || e.bits < 1 || e.bits > 16) throw new ConfigError(`--act-bits-at ${e.pattern}: bits must be an integer from 1 to 16, got ${e.bits}`);
+    }
     if (!(c.lambda >= 0)) throw new ConfigError(`--lambda must be >= 0, got ${c.lambda}`);
     if (!(c.lambdaW >= 0)) throw new ConfigError(`--lambda-w must be >= 0, got ${c.lambdaW}`);
     if (!['entropy', 'compression', 'none'].includes(c.method)) throw new ConfigError(`--method must be entropy, compression or none, got '${c.method}'`);
   }
+}
+
+/**
+ * Parses one `PATTERN=BITS` per-site setting (`--act-bits-at 'layer1.*=6'`): a dotted-name glob
+ * (`*` any characters, `?` one) and a bit width from 1 to 16.
+ */
+export function parseSiteBits(spec: string, flag = '--act-bits-at'): { pattern: string; bits: number } {
+  const eq = spec.lastIndexOf('=');
+  const pattern = eq > 0 ? spec.slice(0, eq).trim() : '';
+  const bitsText = eq > 0 ? spec.slice(eq + 1).trim() : '';
+  const bits = Number(bitsText);
+  if (!pattern || !/^\d+$/.test(bitsText) || bits < 1 || bits > 16) {
+    throw new CatkitError('bad_option', `${flag} takes PATTERN=BITS with BITS an integer from 1 to 16 (e.g. 'layer1.*=6'), got '${spec}'`);
+  }
+  return { pattern, bits };
 }

@@ -1,5 +1,5 @@
 // Evaluation: accuracy (top-1, top-5) over a batch source in eval mode, every quantizer on.
-import { noGrad, tidy, dispose } from '../tensor/index.js';
+import { noGrad, tidy, dispose, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import { globalBatchIndex, shardedBatches, type BatchSource } from '../data/index.js';
 import type { DistributedContext } from '../distributed/index.js';
@@ -7,8 +7,14 @@ import type { DistributedContext } from '../distributed/index.js';
 export interface Accuracy { top1: number; top5: number | null; n: number }
 
 export interface EvaluateOptions {
-  /** Called after each batch (code sinks count batches with it). */
+  /** Called after each batch. */
   onBatch?: () => void;
+  /**
+   * Runs the model on a batch (default: model.forward), inside the batch's no-grad tidy scope: a CAT
+   * evaluation runs cat.forward here and reads each site's codes from the returned rate. batchIndex
+   * is the batch's index in the whole source (also when sharded).
+   */
+  forward?: (x: Tensor, batchIndex: number) => Tensor;
   /** Stop after this many batches (of the whole source, also when sharded). */
   maxBatches?: number;
   /** Data-parallel: each rank evaluates every worldSize-th batch and the counts are summed, so every rank returns the whole-source result. */
@@ -29,7 +35,7 @@ export async function evaluateAccuracy(model: Module, source: BatchSource, o: Ev
       for await (const batch of shardedBatches(source, 0, shard)) {
         try {
           noGrad(() => tidy(() => {
-            const logits = model.forward(batch.x);
+            const logits = o.forward ? o.forward(batch.x, globalBatchIndex(seen, shard)) : model.forward(batch.x);
             classes = logits.shape[1]!;
             top1 += logits.argmax(1).eq(batch.y).sum().item();
             if (classes >= 10) {

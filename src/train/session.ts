@@ -9,15 +9,15 @@ import {
 import type { Module } from '../nn/index.js';
 import { buildModel } from '../models/registry.js';
 import { SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, StepLR, LambdaLR, LinearWarmup, paramGroupsNoDecay, type LRScheduler, type Optimizer } from '../optim/index.js';
-import { attachActQuant, quantizeWeights, type ActQuant } from '../method/index.js';
+import { attachCat, type Cat, type CatOptions } from '../method/index.js';
 import { ConfigError, validateConfig, type RunConfig } from './config.js';
 import { loadCheckpoint } from './checkpoint.js';
 
 export interface Session {
   config: RunConfig;
   model: Module;
-  /** Activation quantizers, input to output (empty for a float run). */
-  quantizers: ActQuant[];
+  /** The CAT attachment (sites input to output, weight layers); null for a float run. */
+  cat: Cat | null;
   train: BatchSource;
   /** Held-out part of the training split: calibration, static code tables, validation. */
   validation: BatchSource;
@@ -87,19 +87,25 @@ export function buildSession(config: RunConfig): Session {
   const { train, validation, test, numClasses } = data;
   manualSeed(config.seed); // initial weights are part of the run's identity
   const model = buildModel(config.model, { inChannels: data.channels, numClasses, widthMultiplier: config.widthMultiplier });
-  let quantizers: ActQuant[] = [];
+  let cat: Cat | null = null;
   try {
     if (config.init) loadFloatWeights(model, config.init);
-    if (config.task === 'cat') {
-      quantizers = attachActQuant(model, {
-        bits: config.actBits ?? 4, regularizer: config.method, temperature: config.temperature, range: config.range,
-        noQuantEdges: config.noQuantEdges,
-        sampling: { stride: config.sampleStride, images: config.sampleImages, randomValues: config.sampleRandom > 0 ? config.sampleRandom : undefined },
-      });
-      if (config.weightBits !== undefined && config.weightBits < 32) quantizeWeights(model, { bits: config.weightBits, includeLinear: config.quantizeLinear });
-    }
+    if (config.task === 'cat') cat = attachCat(model, catOptions(config));
   } catch (e) { model.dispose(); throw e; }
-  return { config, model, quantizers, train, validation, test, classNames: [...data.classNames], numClasses };
+  return { config, model, cat, train, validation, test, classNames: [...data.classNames], numClasses };
+}
+
+/** The CAT attachment a run config describes: every ReLU/ReLU6 site, per-site bits by glob, conv (+ Linear) weights. */
+export function catOptions(c: RunConfig): CatOptions {
+  return {
+    defaults: {
+      bits: c.actBits ?? 4, regularizer: c.method, temperature: c.temperature, range: c.range, clipInit: c.clipInit,
+      sampling: { stride: c.sampleStride, images: c.sampleImages, randomValues: c.sampleRandom > 0 ? c.sampleRandom : undefined },
+    },
+    at: (c.actBitsAt ?? []).map(({ pattern, bits }) => ({ pattern, bits })),
+    noQuantEdges: c.noQuantEdges,
+    weights: c.weightBits !== undefined && c.weightBits < 32 ? { bits: c.weightBits, linear: c.quantizeLinear } : null,
+  };
 }
 
 /** Loads a float run's weights (a run folder, checkpoint.json, or a .safetensors state dict). */

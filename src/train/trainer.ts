@@ -2,7 +2,6 @@
 // logged separately, NaN guard naming the layer, per-epoch evaluation, atomic checkpoints, resume.
 import { mkdirSync } from 'node:fs';
 import { F, dispose, manualSeed, tidy, type Tensor } from '../tensor/index.js';
-import { activationRegularizer, calibrateClipsAsync, setGradualStage, weightEntropyTerm } from '../method/index.js';
 import { shardedBatchCount, shardedBatches, type BatchSource, type Shard } from '../data/index.js';
 import type { DistributedContext, GradientSync } from '../distributed/index.js';
 import { buildOptimizer, type Session } from './session.js';
@@ -58,9 +57,9 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
       startEpoch = ck.meta.epoch;
       history = ck.meta.history;
       progress.stop(`resuming ${o.outDir} after epoch ${startEpoch}`);
-    } else if (c.task === 'cat' && s.quantizers.some((q) => q.clip)) {
+    } else if (s.cat && s.cat.sites.some((q) => q.clip)) {
       // Clip initialisation from activation statistics on held-out training data.
-      const clips = await calibrateClipsAsync(s.model, s.quantizers, streamInputs(s.validation, 0, c.calibrationBatches), c.clipInit);
+      const clips = await s.cat.calibrate(streamInputs(s.validation, 0, c.calibrationBatches));
       progress.stop(`calibrated ${clips.length} clips (${c.clipInit}): ${clips.map((x) => x.clip.toFixed(2)).join(' ')}`);
     }
 
@@ -70,13 +69,14 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
       sync = dist.gradientSync(s.model);
     }
     const shard = dist?.trainShard;
-    const stages = s.quantizers.length;
+    const cat = s.cat;
+    const stages = cat?.sites.length ?? 0;
     const lastEpoch = Math.min(c.epochs, o.stopAfterEpochs !== undefined ? startEpoch + o.stopAfterEpochs : c.epochs);
     for (let epoch = startEpoch; epoch < lastEpoch; epoch++) {
       manualSeed(epochSeed(c.seed, epoch));
-      if (c.task === 'cat' && c.gradual > 0) setGradualStage(s.quantizers, Math.min(stages - 1, Math.floor(epoch / c.gradual)));
+      if (cat && c.gradual > 0) cat.setGradualStage(Math.min(stages - 1, Math.floor(epoch / c.gradual)));
       // Annealing is per epoch (the reference compounds it on every forward, eval included).
-      for (const q of s.quantizers) q.temperature = c.temperature * c.temperatureAnneal ** epoch;
+      cat?.setTemperatureFactor(c.temperatureAnneal ** epoch);
       const t0 = performance.now();
       s.model.train();
       const sum: StepStats = { loss: 0, task: 0, act: 0, weight: 0, correct: 0, count: 0 };
@@ -89,7 +89,7 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
         try { st = trainStep(s, batch.x, batch.y, optimizer, sync); } finally { dispose(batch); }
         for (const k of Object.keys(sum) as (keyof StepStats)[]) sum[k] += st[k];
         steps++;
-        progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(s.quantizers.length ? { H: (sum.act / steps).toFixed(3) } : {}) });
+        progress.update(steps, { loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(cat && c.lambda > 0 ? { H: (sum.act / steps).toFixed(3) } : {}) });
       }
       if (dist) {
         // The epoch's figures over all ranks; batch-norm running statistics are rank 0's (DDP's broadcast_buffers).
@@ -112,10 +112,10 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
         trainAccuracy: sum.correct / sum.count, testAccuracy: testAcc.top1, lr: optimizer.paramGroups[0]!.lr, epochSeconds: trainSeconds,
       };
       history.push(record);
-      const clips = Object.fromEntries(s.quantizers.filter((q) => q.clip).map((q) => [q.site, q.clip!.item()]));
+      const clips = cat ? cat.clips() : {};
       if (main) saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: schedule.stateDict(), history, extra: { clips } }, s.model.stateDict(), optimizer.stateDict());
       progress.stop(`epoch ${epoch + 1}/${c.epochs}  loss ${record.loss.toFixed(4)} (task ${record.taskLoss.toFixed(4)}` +
-        (s.quantizers.length ? `, act ${record.actRegularizer.toFixed(3)}, w ${record.weightRegularizer.toFixed(3)}` : '') +
+        (cat ? `, act ${record.actRegularizer.toFixed(3)}, w ${record.weightRegularizer.toFixed(3)}` : '') +
         `)  train acc ${record.trainAccuracy.toFixed(4)}  test acc ${record.testAccuracy.toFixed(4)}  ${trainSeconds.toFixed(1)} s`);
     }
     return history;
@@ -126,15 +126,16 @@ export async function fit(s: Session, o: FitOptions): Promise<EpochRecord[]> {
 export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnType<typeof buildOptimizer>['optimizer'], sync?: GradientSync): StepStats {
   const c = s.config;
   return tidy(() => {
-    const logits = s.model.forward(x);
+    // At λ = 0 the sites skip the soft entropy: a plain QAT step.
+    const { output: logits, rate } = s.cat ? s.cat.forward(x, { terms: c.lambda > 0 }) : { output: s.model.forward(x), rate: null };
     const task = F.crossEntropy(logits, y);
     let loss = task;
     let act = 0, weight = 0;
-    if (c.task === 'cat') {
-      const { term } = activationRegularizer(s.quantizers);
+    if (s.cat && rate) {
+      const term = s.cat.activationTerm(rate);
       if (term) { act = term.item(); if (c.lambda > 0) loss = loss.add(term.mul(c.lambda)); }
       if (c.lambdaW > 0) {
-        const w = weightEntropyTerm(s.model);
+        const w = s.cat.weightTerm();
         if (w) { weight = w.item(); loss = loss.add(w.mul(c.lambdaW)); }
       }
     }

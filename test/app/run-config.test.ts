@@ -68,7 +68,7 @@ test('each mistake is one error that names it', () => {
 
 test('the JSON Schema covers exactly the fields a checkpoint records and accepts the defaults', () => {
   const schema = JSON.parse(readFileSync(runConfigSchemaPath(), 'utf8')) as { properties: Record<string, unknown> };
-  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'weightBits'];
+  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'actBitsAt', 'weightBits'];
   const fields = new Set([...Object.keys(TRAIN_DEFAULTS), ...optional]);
   assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema').sort(), [...fields].sort());
   assert.deepEqual(checkRunConfigFields({ ...TRAIN_DEFAULTS }, 'defaults'), TRAIN_DEFAULTS);
@@ -77,6 +77,7 @@ test('the JSON Schema covers exactly the fields a checkpoint records and accepts
     [{ lr: 0 }, /f: 'lr' must be > 0/],
     [{ lr: '0.1' }, /'lr' must be number/],
     [{ learningRate: 0.1 }, /unknown field 'learningRate'/],
+    [{ actBitsAt: [{ pattern: 'layer1.*', bits: 17 }] }, /actBitsAt/],
     [{ schedule: 'linear' }, /'schedule' must be one of "cosine", "exponential", "step", "constant"/],
     [{ actBits: 2.5 }, /'actBits' must be integer/],
     [[1, 2], /must be object/],

@@ -36,6 +36,9 @@ test('train and cat reject unknown models, datasets, missing data and nonsense b
       assertUserError(catkit('cat', '--init', path.join(tmp, 'none'), '--act-bits', bits, '--out', path.join(tmp, 'e')), /--act-bits must be an integer from 1 to 16/);
     }
     assertUserError(catkit('cat', '--init', path.join(tmp, 'none'), '--out', path.join(tmp, 'f')), /no checkpoint at/);
+    for (const spec of ['layer1.*', 'layer1.*=0', '=6', 'layer1.*=4.5']) {
+      assertUserError(catkit('cat', '--init', path.join(tmp, 'none'), '--act-bits-at', spec, '--out', path.join(tmp, 'h')), /--act-bits-at takes PATTERN=BITS/);
+    }
     assertUserError(catkit('train', '--epochs', 'many', '--out', path.join(tmp, 'g')), /--epochs must be an integer/);
   } finally { rmSync(tmp, { recursive: true, force: true }); }
 });

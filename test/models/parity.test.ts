@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dispose, memory, noGrad, tidy, zeros, type Tensor } from '../../src/tensor/index.js';
 import { loadSafetensors, saveSafetensors, StateDictError, type Module } from '../../src/nn/index.js';
-import { attachActQuant } from '../../src/method/index.js';
+import { attachCat } from '../../src/method/index.js';
 import { buildModel, MODEL_NAMES } from '../../src/models/registry.js';
 import { importTorchModel, loadTorchStateDict, readTorchStateDict } from '../../src/models/import.js';
 import { resnet18, resnet50, BasicBlock, Bottleneck } from '../../src/models/resnet.js';
@@ -99,10 +99,15 @@ for (const name of MODELS) {
       t.diagnostic(`${name}: max |Δlogit| / max |logit| = ${err.toExponential(2)}`);
       assert.ok(err <= TOLERANCE, `${name}: relative logit error ${err} > ${TOLERANCE}`);
 
-      const quantizers = attachActQuant(model, { bits: 4 });
-      assert.equal(quantizers.length, SITES[name]);
-      const kinds = new Set(quantizers.map((q) => q.kind));
-      assert.deepEqual([...kinds], [name === 'mobilenet_v2' ? 'relu6' : 'relu']);
+      const cat = attachCat(model, { defaults: { bits: 4 }, weights: { bits: 8, linear: true } });
+      assert.equal(cat.sites.length, SITES[name]);
+      const kinds = new Set(cat.sites.map((q) => q.inner.constructor.name));
+      assert.deepEqual([...kinds], [name === 'mobilenet_v2' ? 'ReLU6' : 'ReLU']);
+      assert.ok(cat.sites.every((q) => !q.settings.signed), 'ReLU-like sites are unsigned');
+      // Neither sites nor quantized layers rename a tensor: the torchvision keys plus one clip per site.
+      const keysNow = tidy(() => [...model.stateDict().keys()]);
+      assert.deepEqual(keysNow.filter((k) => !k.endsWith('.clip')), ref.keys.map((k: unknown[]) => k[0]));
+      assert.deepEqual([...cat.addedKeys].sort(), keysNow.filter((k) => k.endsWith('.clip')).sort());
       // Quantizers add only `….clip`; a float torchvision file still loads (what `cat --init` relies on).
       const { tensors } = readTorchStateDict(files(name).weights);
       try {
@@ -121,7 +126,7 @@ test('CAT site names: every ReLU its own module; MobileNetV2 linear bottlenecks 
   const r50 = resnet50({ numClasses: 10 });
   const mb = buildModel('mobilenet_v2', { inChannels: 3, numClasses: 10 });
   try {
-    const sites = (m: Module) => attachActQuant(m, { bits: 4 }).map((q) => q.site);
+    const sites = (m: Module) => attachCat(m).sites.map((q) => q.name);
     assert.deepEqual(sites(r18).slice(0, 4), ['relu', 'layer1.0.relu1', 'layer1.0.relu2', 'layer1.1.relu1']);
     assert.deepEqual(sites(r50).slice(0, 5), ['relu', 'layer1.0.relu1', 'layer1.0.relu2', 'layer1.0.relu3', 'layer1.1.relu1']);
     const mbSites = sites(mb);

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { F, noGrad, tensor, tidy } from '../../src/tensor/index.js';
 import { decodeWeights, readTfjsModel, resolveTfjsSource, TfjsFormatError, type TfjsModel } from '../../src/models/tfjs-artifacts.js';
 import { kerasMobileNetV2 } from '../../src/models/keras-mobilenetv2.js';
-import { attachActQuant } from '../../src/method/index.js';
+import { attachCat } from '../../src/method/index.js';
 import { importAction } from '../../src/app/import.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { assertClose } from '../helpers/assert-close.js';
@@ -146,7 +146,7 @@ test('a new head and grey input: classifier replaced, stem summed over colour, 3
       const b = rgb.model.child('features').forward(g.expand([1, 3, 64, 64]).contiguous());
       assertClose(a, b, { rtol: 1e-4, atol: 1e-5 });
     }));
-    assert.equal(attachActQuant(grey.model, { bits: 8 }).length, 35);
+    assert.equal(attachCat(grey.model, { defaults: { bits: 8 } }).sites.length, 35);
     assert.throws(() => kerasMobileNetV2(nsfw, { inChannels: 2 }), /--in-channels 2 does not fit the stem kernel Conv1\/kernel \[3, 3, 3, 32\]/);
   } finally { rgb.model.dispose(); grey.model.dispose(); }
 });

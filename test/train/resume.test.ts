@@ -57,11 +57,20 @@ test('resume after an interruption reproduces the uninterrupted run exactly (flo
     assert.deepEqual(readdirSync(resumed).filter((f) => f.endsWith('.safetensors')), ['checkpoint-epoch3.safetensors']);
 
     // CAT with the entropy term, learned clips and weight quantization resumes exactly too.
-    const cat: RunConfig = { ...base, ...CAT_DEFAULTS, task: 'cat', init: straight, epochs: 2, lambda: 0.2, lambdaW: 0.01, lr: 1e-3, calibrationBatches: 2 };
+    const cat: RunConfig = {
+      ...base, ...CAT_DEFAULTS, task: 'cat', init: straight, epochs: 2, lambda: 0.2, lambdaW: 0.01, lr: 1e-3, calibrationBatches: 2,
+      actBitsAt: [{ pattern: 'layer1.*', bits: 6 }],
+    };
     const catStraight = path.join(root, 'cat-straight'), catResumed = path.join(root, 'cat-resumed');
     await trainStraight(cat, catStraight);
     await trainInTwoParts(cat, catResumed);
     const weights = assertSameWeights(catStraight, catResumed, 'CAT');
     assert.ok([...weights.keys()].some((k) => k.endsWith('.clip')));
+    // Per-site bits reach the sites and are recorded with the run.
+    const saved = loadCheckpoint(catResumed);
+    dispose([...saved.model.values(), ...saved.optimizer.values()]);
+    assert.deepEqual(saved.meta.config.actBitsAt, [{ pattern: 'layer1.*', bits: 6 }]);
+    const s = buildSession(cat);
+    try { assert.deepEqual(s.cat!.rows().filter((r) => r.bits === 6).map((r) => r.site), ['layer1.0.relu1', 'layer1.0.relu2']); } finally { s.model.dispose(); }
   } finally { rmSync(root, { recursive: true, force: true }); }
 });

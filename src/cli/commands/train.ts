@@ -2,8 +2,8 @@
 // --help with every default stated; the configs are built by app/ and the engine loads only when a
 // command runs.
 import path from 'node:path';
-import type { Command } from 'commander';
-import { CAT_DEFAULTS, CAT_RECIPES, CAT_RECIPE_NAMES, IMAGENET_BATCH_SIZE, TRAIN_DEFAULTS } from '../../train/config.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { CAT_DEFAULTS, CAT_RECIPES, CAT_RECIPE_NAMES, IMAGENET_BATCH_SIZE, TRAIN_DEFAULTS, parseSiteBits } from '../../train/config.js';
 import type { RunReport } from '../../report/index.js';
 import { DATASET_NAMES } from '../../data/registry.js';
 import { configureCat, configureTrain, type RunTarget } from '../../app/configure.js';
@@ -78,10 +78,16 @@ function addRunOptions(cmd: Command): Command {
     .option('--json', 'print the report as JSON on stdout'));
 }
 
+/** --act-bits-at: each PATTERN=BITS parsed and collected in order. */
+function collectSiteBits(v: string, list: { pattern: string; bits: number }[] | undefined): { pattern: string; bits: number }[] {
+  try { return [...(list ?? []), parseSiteBits(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+}
+
 function addCatOptions(cmd: Command): Command {
   const c = CAT_DEFAULTS, t = TRAIN_DEFAULTS;
   return cmd.optionsGroup('CAT:')
     .option('--act-bits <b>', `activation bit width (default: ${c.actBits})`, int('--act-bits', 1, 16))
+    .option('--act-bits-at <glob=b>', "bits of the sites a dotted-name glob matches, e.g. 'layer1.*=6'; repeatable, later wins (default: none)", collectSiteBits)
     .option('--weight-bits <b>', `weight bit width, 32: float weights (default: ${c.weightBits})`, int('--weight-bits', 1, 32))
     .option('--lambda <x>', `weight of the activation entropy term (default: ${t.lambda})`, float('--lambda', 0))
     .option('--lambda-w <x>', `weight of the weight entropy term (default: ${t.lambdaW})`, float('--lambda-w', 0))

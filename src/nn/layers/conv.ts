@@ -4,7 +4,11 @@ import { Module } from '../module.js';
 import { defaultLayerInit_ } from '../init.js';
 import { pair, positiveInt } from './util.js';
 
-export interface Conv2dOptions { stride?: F.Pair; padding?: F.Pair; dilation?: F.Pair; groups?: number; bias?: boolean }
+export interface Conv2dOptions {
+  stride?: F.Pair; padding?: F.Pair; dilation?: F.Pair; groups?: number; bias?: boolean;
+  /** false: leave the parameters at zero without drawing random numbers (they are loaded or replaced next). */
+  init?: boolean;
+}
 
 export class Conv2d extends Module {
   readonly kernelSize: [number, number];
@@ -27,7 +31,7 @@ export class Conv2d extends Module {
     }
     this.registerParameter('weight', zeros([outChannels, inChannels / this.groups, ...this.kernelSize]));
     if (o.bias ?? true) this.registerParameter('bias', zeros([outChannels]));
-    this.resetParameters();
+    if (o.init ?? true) this.resetParameters();
   }
 
   get weight(): Tensor { return this.param('weight'); }

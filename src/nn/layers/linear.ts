@@ -5,13 +5,14 @@ import { defaultLayerInit_ } from '../init.js';
 import { positiveInt } from './util.js';
 
 export class Linear extends Module {
-  constructor(readonly inFeatures: number, readonly outFeatures: number, o: { bias?: boolean } = {}) {
+  /** `init: false` leaves the parameters at zero without drawing random numbers (they are loaded or replaced next). */
+  constructor(readonly inFeatures: number, readonly outFeatures: number, o: { bias?: boolean; init?: boolean } = {}) {
     super();
     positiveInt(inFeatures, 'inFeatures', 'Linear');
     positiveInt(outFeatures, 'outFeatures', 'Linear');
     this.registerParameter('weight', zeros([outFeatures, inFeatures]));
     if (o.bias ?? true) this.registerParameter('bias', zeros([outFeatures]));
-    this.resetParameters();
+    if (o.init ?? true) this.resetParameters();
   }
   get weight(): Tensor { return this.param('weight'); }
   get bias(): Tensor | null { return this.optionalParam('bias'); }

@@ -1,0 +1,49 @@
+// Weight fake quantization by module swap (torch.ao's qat.Conv2d pattern): QuantConv2d / QuantLinear
+// are subclasses that take over an existing layer's tensors under the same names, and whose
+// forward convolves with the per-tensor min/max b-bit quantized weight (reference Conv2d2). The
+// gradient is straight-through, so it is computed with quantized weights and applied to the float
+// ones; the state dict, the optimizer and the weight entropy term all see the float weight.
+import { F, tidy, type Tensor } from '../tensor/index.js';
+import { Conv2d, Linear } from '../nn/index.js';
+import { checkBits, fakeQuantizeDynamic } from './quantize.js';
+
+/** Fake-quantized copy of w over its own [min, max] (straight-through gradient, no host reads). */
+export function quantizeWeightTensor(w: Tensor, bits: number): Tensor {
+  return tidy(() => fakeQuantizeDynamic(w, bits).value);
+}
+
+export class QuantConv2d extends Conv2d {
+  /** Takes over `conv`'s weight and bias tensors (same objects, same names); `conv` is not used afterwards. */
+  constructor(conv: Conv2d, readonly bits: number) {
+    super(conv.inChannels, conv.outChannels, conv.kernelSize, {
+      stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups, bias: conv.bias !== null, init: false,
+    });
+    checkBits(bits, 'QuantConv2d');
+    this.registerParameter('weight', conv.weight, { requiresGrad: conv.weight.requiresGrad });
+    if (conv.bias) this.registerParameter('bias', conv.bias, { requiresGrad: conv.bias.requiresGrad });
+    this.training = conv.training;
+  }
+
+  /** The weight the forward uses. */
+  quantizedWeight(): Tensor { return quantizeWeightTensor(this.weight, this.bits); }
+
+  override forward(x: Tensor): Tensor {
+    return tidy(() => F.conv2d(x, this.quantizedWeight(), this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }));
+  }
+}
+
+export class QuantLinear extends Linear {
+  constructor(linear: Linear, readonly bits: number) {
+    super(linear.inFeatures, linear.outFeatures, { bias: linear.bias !== null, init: false });
+    checkBits(bits, 'QuantLinear');
+    this.registerParameter('weight', linear.weight, { requiresGrad: linear.weight.requiresGrad });
+    if (linear.bias) this.registerParameter('bias', linear.bias, { requiresGrad: linear.bias.requiresGrad });
+    this.training = linear.training;
+  }
+
+  quantizedWeight(): Tensor { return quantizeWeightTensor(this.weight, this.bits); }
+
+  override forward(x: Tensor): Tensor {
+    return tidy(() => F.linear(x, this.quantizedWeight(), this.bias));
+  }
+}
