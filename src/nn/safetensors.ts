@@ -8,9 +8,12 @@ import { Tensor, elementBytes, type DType } from '../tensor/index.js';
 import { native } from '../tensor/native.js';
 import { dtypeCode } from '../tensor/dtype.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { CatkitError } from '../errors.js';
 
-export class SafetensorsError extends Error {
-  override readonly name = 'SafetensorsError';
+/** A safetensors file that breaks the format (user-facing: the file is the problem). */
+export class SafetensorsError extends CatkitError {
+  override name = 'SafetensorsError';
+  constructor(message: string, file?: string) { super('safetensors_invalid', message, { file }); }
 }
 
 /** Header limit of the reference implementation; anything bigger is corruption, not a header. */

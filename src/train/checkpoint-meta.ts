@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
+import { CatkitError } from '../errors.js';
 import { TRAIN_DEFAULTS, type RunConfig } from './config.js';
 
 export interface EpochRecord { epoch: number; [metric: string]: number }
@@ -23,8 +24,12 @@ export interface CheckpointMeta {
 
 export const CHECKPOINT_JSON = 'checkpoint.json';
 
-export class CheckpointError extends Error {
-  override readonly name = 'UserError';
+/** A run folder or checkpoint that cannot be used (missing, malformed, a field out of range): user-facing. */
+export class CheckpointError extends CatkitError {
+  override name = 'CheckpointError';
+  constructor(message: string, o: { file?: string; hint?: string; code?: string } = {}) {
+    super(o.code ?? 'checkpoint_invalid', message, { file: o.file, hint: o.hint });
+  }
 }
 
 /**
