@@ -64,7 +64,7 @@ export function readFileBounded(file: string, o: BoundedReadOptions): Buffer {
     fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CatkitError(code === 'ENOENT' ? 'file_missing' : 'file_unreadable', `${what}: cannot open (${code === 'ENOENT' ? 'no such file' : code})`, { file });
+    throw new CatkitError(code === 'ENOENT' ? 'file_missing' : 'file_unreadable', `${what}: cannot read (${code})`, { file });
   }
   try {
     const st = fstatSync(fd);
