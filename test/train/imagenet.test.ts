@@ -154,8 +154,9 @@ test('checkpoints written before the image-folder options read with their defaul
   const { imageSize: _s, workers: _w, badImages: _b, ...old } = TRAIN_DEFAULTS;
   writeFileSync(path.join(dir, 'checkpoint.json'), JSON.stringify({
     format: 'catkit-checkpoint', version: 1, epoch: 1, config: { ...old, dataset: 'imagenet', data: '/data/imagenet' },
-    tensorsFile: 'checkpoint-epoch1.safetensors', optimizer: null, schedule: null, history: [], extra: {},
+    tensorsFile: 'checkpoint-epoch1.safetensors', optimizer: null, schedule: null, history: [{ epoch: 1 }], extra: {},
   }));
+  writeFileSync(path.join(dir, 'checkpoint-epoch1.safetensors'), ''); // the metadata check wants the file it names present
   const { config } = readCheckpointMeta(dir).meta;
   assert.deepEqual([config.imageSize, config.workers, config.badImages, config.data], [224, 0, 'fail', '/data/imagenet']);
 });
