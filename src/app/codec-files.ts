@@ -14,8 +14,7 @@ function readFile(path: string): Uint8Array {
     // A regular file only: a device such as /dev/zero is refused instead of read until memory runs out.
     return new Uint8Array(readFileBounded(path, { maxBytes: bufferConstants.MAX_LENGTH }));
   } catch (e) {
-    if (e instanceof CatkitError) throw e;
-    throw new CatkitError('bad_input', `cannot read '${path}': ${(e as Error).message}`);
+    throw new CatkitError('bad_input', e instanceof CatkitError ? e.message : `cannot read '${path}': ${(e as Error).message}`, { file: path });
   }
 }
 

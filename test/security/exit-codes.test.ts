@@ -62,7 +62,7 @@ test('file-system mistakes in the user\'s paths are one-line user errors, not st
       catkit(box, ['codec', 'decode', box.inside, path.join(box.inside, 'out.u8')]),
       catkit(box, ['codec', 'encode', path.join(box.inside, 'sym.u8'), path.join(box.inside, 'missing', 'out.catk')]),
     ]);
-    assertRefused(dirAsFile, /inside.*(is a directory|EISDIR)/);
+    assertRefused(dirAsFile, /inside.*(is a directory|EISDIR|not a regular file \(a folder\))/);
     assertRefused(noFolder, /missing\/out\.catk.*(no such file|ENOENT)/);
     for (const r of [dirAsFile, noFolder]) assertUntouched(box, r);
   } finally { box.dispose(); }

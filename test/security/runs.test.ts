@@ -102,6 +102,7 @@ test('demo into an existing folder, and outputs that are inputs, are refused bef
     const demo = path.join(box.inside, 'demo');
     mkdirSync(path.join(demo, 'fp32'), { recursive: true });
     writeFileSync(path.join(demo, 'fp32', 'report.json'), '{"earlier": true}');
+    writeFileSync(path.join(demo, 'fp32', 'checkpoint.json'), '{"earlier": true}');
     const sym = path.join(box.inside, 'sym.u8');
     writeFileSync(sym, Buffer.from([1, 2, 3, 0, 0, 0]));
     symlinkSync(sym, path.join(box.inside, 'alias.u8'));
@@ -122,7 +123,7 @@ test('demo into an existing folder, and outputs that are inputs, are refused bef
       catkit(box, ['train', '--init', hf, '--out', hf]),
     ]);
     const expect = [
-      /demo already holds files \(an earlier demo\?\)$/,
+      /demo already holds the runs of an earlier demo \(fp32\)$/,
       /<output> .*sym\.u8 is the same file as <input> .*sym\.u8; refusing to overwrite an input$/,
       /<output> .*alias\.u8 is the same file as <input> .*sym\.u8/,
       /<output> .*sym\.u8 is the same file as <input> \.\/sym\.u8/,
@@ -132,7 +133,7 @@ test('demo into an existing folder, and outputs that are inputs, are refused bef
       /no checkpoint at .*hf|--out .*hf is the same file as --init/,
     ];
     rs.forEach((r, i) => { assertRefused(r, expect[i]!); assertUntouched(box, r); });
-    assert.match(rs[0]!.stderr, /\nhint: pass --force to replace its runs, or choose another --out\n/);
+    assert.match(rs[0]!.stderr, /\nhint: pass --force to replace them, or choose another --out\n/);
     assert.equal(snapshot(box.inside).split('\n').filter((l) => !l.startsWith('fs-')).join('\n'), before.split('\n').filter((l) => !l.startsWith('fs-')).join('\n'));
   } finally { box.dispose(); }
 });
