@@ -64,8 +64,12 @@ export function guardProcess(): { finished(code: number): void } {
   };
   process.on('uncaughtException', fatal('uncaught exception'));
   process.on('unhandledRejection', fatal('unhandled promise rejection'));
+  let interrupted = false;
   process.on('SIGINT', () => {
     process.stderr.write('\ncatkit: interrupted\n');
+    interrupted = true;
+    // Another handler (the data-parallel launcher) stops its workers first and then returns: let it.
+    if (process.listenerCount('SIGINT') > 1) return;
     done = true;
     process.exit(EXIT.interrupted);
   });
@@ -74,5 +78,5 @@ export function guardProcess(): { finished(code: number): void } {
     process.stderr.write('catkit: internal error: the process was about to end while the command was still running (a pending promise that nothing would settle); this is a bug in catkit\n');
     process.exitCode = EXIT.internal;
   });
-  return { finished(code: number) { done = true; process.exitCode = code; } };
+  return { finished(code: number) { done = true; process.exitCode = interrupted && code !== EXIT.ok ? EXIT.interrupted : code; } };
 }
