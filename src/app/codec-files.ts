@@ -1,6 +1,9 @@
 // Encoding and decoding raw symbol files with the codec library (`catkit codec encode|decode`).
 // Engine-free: only the codecs and node:fs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { readFileBounded } from '../io/safe-files.js';
+import { refuseOutputIsInput } from '../io/same-path.js';
 import type { CodecName } from '../codec/codecs.js';
 import { decodeContainer, encodeContainerParts, readContainerHeader } from '../codec/container.js';
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
@@ -8,15 +11,16 @@ import { CatkitError, InternalError } from '../errors.js';
 
 function readFile(path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    // A regular file only: a device such as /dev/zero is refused instead of read until memory runs out.
+    return new Uint8Array(readFileBounded(path, { maxBytes: bufferConstants.MAX_LENGTH }));
   } catch (e) {
-    throw new CatkitError('bad_input', `cannot read '${path}': ${(e as Error).message}`);
+    throw new CatkitError('bad_input', e instanceof CatkitError ? e.message : `cannot read '${path}': ${(e as Error).message}`, { file: path });
   }
 }
 
 function writeFile(path: string, data: Uint8Array): void {
   try {
-    writeFileSync(path, data);
+    writeFileAtomic(path, data);
   } catch (e) {
     throw new CatkitError('bad_input', `cannot write '${path}': ${(e as Error).message}`);
   }
@@ -51,6 +55,7 @@ export interface EncodeFileOptions {
 
 /** Encodes a raw symbol file, checks the round trip in memory, writes the container; returns a summary line. */
 export function encodeFileAction(input: string, output: string, o: EncodeFileOptions): string {
+  refuseOutputIsInput([['<output>', output]], [['<input>', input]]);
   const symbols = parseRawSymbols(readFile(input), o.width, input);
   const alphabetSize = o.bits !== undefined ? 2 ** o.bits : 2 ** o.width;
   const parts = encodeContainerParts(symbols, {
@@ -69,6 +74,7 @@ export function encodeFileAction(input: string, output: string, o: EncodeFileOpt
 
 /** Decodes a container (checksum and exact end-of-stream verified) and writes raw symbols. */
 export function decodeFileAction(input: string, output: string, o: { maxElements?: number }): string {
+  refuseOutputIsInput([['<output>', output]], [['<input>', input]]);
   const bytes = readFile(input);
   const header = readContainerHeader(bytes, { maxElements: o.maxElements });
   const symbols = decodeContainer(bytes, { maxElements: o.maxElements });

@@ -13,12 +13,15 @@ import { buildCatConfig, buildResumeConfig, buildTrainConfig, catInitPath, type 
 export interface RunTarget {
   out: string;
   resume?: boolean;
+  /** Replace a run already in `out` (and clear a stale lock). */
+  force?: boolean;
   /** A JSON run config (schema/run-config.schema.json) or a checkpoint.json; flags override it. */
   config?: string;
 }
 
 function resumed(t: RunTarget, flags: { epochs?: number; workers?: number }): RunConfig {
   if (t.config !== undefined) throw new ConfigError('--resume continues a run with its own config; drop --config');
+  if (t.force) throw new ConfigError('--resume continues the run in --out and --force replaces it; pass one of them');
   if (!existsSync(path.join(t.out, CHECKPOINT_JSON))) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${t.out}`);
   return buildResumeConfig(readCheckpointMeta(t.out).meta.config, flags);
 }

@@ -1,7 +1,9 @@
 // `catkit import --from hf --model bert --weights DIR --out RUN`: a Hugging Face folder
 // (config.json + model.safetensors) → a catkit run folder holding the weights as a checkpoint and
 // the model's config.json (what the BERT tasks rebuild the model from).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { refuseOutputIsInput } from '../io/same-path.js';
+import { acquireRunLock } from '../io/run-lock.js';
 import path from 'node:path';
 import { tidy } from '../tensor/index.js';
 import { formatBertLoad, hubConfigJson, loadBertFromHub } from '../models/bert/index.js';
@@ -18,10 +20,14 @@ export function importHubAction(o: ImportOpts): string {
     if (v !== undefined) throw new CatkitError('bad_option', `--from hf reads the model's shape from config.json; drop ${flag}`);
   }
   if (!existsSync(o.weights)) throw new CatkitError('no_such_file', `--weights ${o.weights}: no such folder`);
-  if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new CatkitError('run_exists', `${o.out} already holds a run; choose another --out`);
+  // The run folder gets its own config.json: it must not be the Hugging Face folder being read.
+  refuseOutputIsInput([['--out', o.out]], [['--weights', o.weights]]);
+  if (existsSync(path.join(o.out, CHECKPOINT_JSON)) && !o.force) {
+    throw new CatkitError('run_exists', `${o.out} already holds a run`, { hint: 'choose another --out, or pass --force to replace it' });
+  }
   const { model, head, report } = loadBertFromHub(o.weights, { head: o.head });
+  const lock = acquireRunLock(o.out, { force: o.force });
   try {
-    mkdirSync(o.out, { recursive: true });
     const config = buildImportConfig({ model: 'bert', dataset: o.dataset, data: o.data });
     const hub = hubConfigJson(model);
     writeFileAtomic(path.join(o.out, 'config.json'), JSON.stringify(hub, null, 2));
@@ -31,6 +37,7 @@ export function importHubAction(o: ImportOpts): string {
     }, model.stateDict(), null));
     return `${formatBertLoad(report)}\nimport: bert (${head}, ${model.config.numHiddenLayers} layers, hidden ${model.config.hiddenSize}) → ${path.join(o.out, CHECKPOINT_JSON)}`;
   } finally {
+    lock.release();
     model.dispose();
   }
 }

@@ -1,7 +1,9 @@
 // `catkit predict` (one eval-mode forward pass of imported weights on a saved tensor) and
 // `catkit import --from torch|tfjs` (PyTorch/torchvision or TensorFlow.js weights → a catkit run folder
 // that `catkit cat --init` and `catkit eval` accept). Both build the model from the weights' shapes.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { refuseOutputIsInput } from '../io/same-path.js';
+import { acquireRunLock } from '../io/run-lock.js';
 import path from 'node:path';
 import { dispose, noGrad, tidy, isFloating, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, saveSafetensors } from '../nn/index.js';
@@ -15,7 +17,7 @@ import { CatkitError } from '../errors.js';
 const KERAS_MODEL = 'mobilenet_v2_keras';
 
 export interface ModelOpts { model: string; weights: string; numClasses?: number; width?: number; inChannels?: number }
-export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs' | 'hf'; out: string; dataset: string; data?: string; head?: 'base' | 'classification' | 'mlm' };
+export type ImportOpts = ModelOpts & { from: 'torch' | 'tfjs' | 'hf'; out: string; dataset: string; data?: string; head?: 'base' | 'classification' | 'mlm'; force?: boolean };
 
 function requireFile(file: string, flag: string): void {
   if (!existsSync(file)) throw new CatkitError('no_such_file', `${flag} ${file}: no such file`);
@@ -61,6 +63,7 @@ function readInput(file: string): Tensor {
 }
 
 export function predictAction(o: ModelOpts & { input: string; output: string }): string {
+  refuseOutputIsInput([['--output', o.output]], [['--weights', o.weights], ['--input', o.input]]);
   const { model, spec, result } = importFor(o);
   try {
     const x = readInput(o.input);
@@ -82,10 +85,13 @@ export function predictAction(o: ModelOpts & { input: string; output: string }):
 }
 
 export function importAction(o: ImportOpts): string {
-  if (existsSync(path.join(o.out, CHECKPOINT_JSON))) throw new CatkitError('bad_input', `${o.out} already holds a run; choose another --out`);
+  refuseOutputIsInput([['--out', o.out]], [['--weights', o.weights]]);
+  if (existsSync(path.join(o.out, CHECKPOINT_JSON)) && !o.force) {
+    throw new CatkitError('run_exists', `${o.out} already holds a run`, { hint: 'choose another --out, or pass --force to replace it' });
+  }
   const { model, spec, result } = o.from === 'tfjs' ? importTfjs(o) : importFor(o);
+  const lock = acquireRunLock(o.out, { force: o.force });
   try {
-    mkdirSync(o.out, { recursive: true });
     // A float run that trained 0 epochs here: `cat --init` rebuilds the model from model/dataset/width,
     // so the dataset must be one catkit loads, with spec.inChannels channels and spec.numClasses classes.
     const config = buildImportConfig({ model: o.model, dataset: o.dataset, data: o.data, widthMultiplier: spec.widthMultiplier });
@@ -100,6 +106,7 @@ export function importAction(o: ImportOpts): string {
         : '';
     return `${formatImport(result)}\nimport: ${o.model} (${spec.inChannels} → ${spec.numClasses} classes) → ${path.join(o.out, CHECKPOINT_JSON)}${note}`;
   } finally {
+    lock.release();
     model.dispose();
   }
 }

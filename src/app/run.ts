@@ -1,8 +1,10 @@
 // A whole run as the CLI performs it: build, train (or resume), measure accuracy and bits, report.
 // Orchestration above train and report (it used to sit in train/ and made train ↔ report a cycle).
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { dispose } from '../tensor/index.js';
+import { dispose, getNumThreads } from '../tensor/index.js';
+import { acquireRunLock } from '../io/run-lock.js';
+import { refuseOutputIsInput } from '../io/same-path.js';
 import { buildReport, writeReport, type RunReport } from '../report/index.js';
 import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from '../train/config.js';
 import { CatkitError } from '../errors.js';
@@ -11,7 +13,8 @@ import { buildSession, disposeSession, type Session } from '../train/session.js'
 import { fit } from '../train/trainer.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
-import { loadCheckpoint, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
+import { loadCheckpoint, readCheckpointMeta, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
+import { checkMemoryBudget } from '../train/memory-budget.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { createProgress, type Progress } from '../train/progress.js';
 import type { DistributedContext } from '../distributed/index.js';
@@ -19,6 +22,8 @@ import type { DistributedContext } from '../distributed/index.js';
 export interface RunOptions {
   outDir: string;
   resume?: boolean;
+  /** Replace a finished run in outDir (its checkpoint and reports), and clear a stale lock. */
+  force?: boolean;
   progress?: Progress;
   /** Test batches whose activations are entropy-coded (accuracy uses all). */
   codedBatches?: number;
@@ -29,6 +34,7 @@ export interface RunOptions {
 /** Logs the effective config and the data sources, one line each. */
 function logSession(s: Session, progress: Progress): void {
   progress.stop(`config: ${describeConfig(s.config)}`);
+  progress.stop(`threads: ${getNumThreads()} (libtorch intra-op)`);
   for (const part of ['train', 'validation', 'test'] as const) progress.stop(`${part}: ${s[part].describe()}`);
 }
 
@@ -37,13 +43,50 @@ function logSession(s: Session, progress: Progress): void {
  * `resume` is set (then `config` must be the saved run's, see buildResumeConfig).
  */
 export async function runTraining(config: RunConfig, o: RunOptions): Promise<RunReport> {
+  // In a data-parallel group, rank 0 owns the run folder (it alone writes there): it takes the lock
+  // and decides whether the folder may be used; the other ranks follow it.
+  if (o.dist && !o.dist.isMain) return trainLocked(config, o, []);
+  const lock = acquireRunLock(o.outDir, { force: o.force });
+  try {
+    claimRunFolder(config, o);
+    return await trainLocked(config, o, lock.removedTemps);
+  } finally { lock.release(); }
+}
+
+/** Files of a finished or interrupted run that --force replaces. */
+const RUN_FILES = /^(checkpoint\.json|checkpoint-epoch\d+\.safetensors|report\.json|eval-report\.json)$/;
+
+/**
+ * Under the run folder's lock (the check that holds when two runs start at once): a new run never
+ * replaces an existing one without `force`, and a resumed run needs a checkpoint with epochs left.
+ */
+function claimRunFolder(config: RunConfig, o: RunOptions): void {
+  // The run folder is written; it must not be a folder the run reads.
+  refuseOutputIsInput([['--out', o.outDir]], [['--init', config.init], ['--data', config.data]]);
   const held = existsSync(path.join(o.outDir, CHECKPOINT_JSON));
-  if (o.resume && !held) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${o.outDir}`);
-  if (!o.resume && held) throw new CatkitError('run_exists', `${o.outDir} already holds a run; pass --resume to continue it or choose another --out`);
+  if (o.resume) {
+    if (!held) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${o.outDir}`);
+    const done = readCheckpointMeta(o.outDir).meta.epoch;
+    if (done >= config.epochs) {
+      throw new CatkitError('run_complete', `the run in ${o.outDir} has completed ${done} epoch(s), so resuming it for ${config.epochs} would train nothing`,
+        { hint: `pass --epochs N with N > ${done} to train it further` });
+    }
+    return;
+  }
+  if (!held) return;
+  if (!o.force) {
+    throw new CatkitError('run_exists', `${o.outDir} already holds a run`, { hint: 'pass --resume to continue it, --force to replace it, or choose another --out' });
+  }
+  for (const f of readdirSync(o.outDir)) if (RUN_FILES.test(f)) rmSync(path.join(o.outDir, f), { force: true });
+}
+
+async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: string[]): Promise<RunReport> {
   const session = buildSession(config);
   try {
+    checkMemoryBudget(session.model, session, { quantized: session.quantizers.length > 0 });
     const main = !o.dist || o.dist.isMain;
     const progress = o.progress ?? createProgress({ quiet: !main });
+    if (main && removedTemps.length) progress.stop(`removed ${removedTemps.length} temp file(s) of an interrupted write in ${o.outDir}: ${removedTemps.join(', ')}`);
     if (main) logSession(session, progress);
     if (o.dist && main) progress.stop(`data-parallel: ${o.dist.worldSize} processes, batch ${config.batchSize} each (${config.batchSize * o.dist.worldSize} per step)`);
     const t0 = performance.now();
@@ -97,6 +140,7 @@ export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {
       throw new CheckpointError(`checkpoint ${checkpoint} does not fit model '${ck.meta.config.model}': ${(e as Error).message}`);
     }
     const main = !o.dist || o.dist.isMain;
+    checkMemoryBudget(session.model, session, { quantized: session.quantizers.length > 0 });
     if (o.progress && main) logSession(session, o.progress);
     const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist);
     if (o.write !== false && main) writeReport(ck.dir, report, 'eval-report.json');

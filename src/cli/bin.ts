@@ -1,4 +1,6 @@
 #!/usr/bin/env node
 import { main } from './main.js';
+import { guardProcess } from './exit.js';
 
-main(process.argv).then((code) => { process.exitCode = code; });
+const guard = guardProcess();
+main(process.argv).then((code) => guard.finished(code));

@@ -1,4 +1,5 @@
 // catkit command line. Each command group lives in its own module under commands/ and registers itself here.
+// Exit codes (see exit.ts and the README): 0 ok, 1 internal error with stack, 2 user/data error in one line, 130 interrupted.
 import { Command, CommanderError } from 'commander';
 import { registerCodecCommands } from './commands/codec.js';
 import { registerTrainCommands } from './commands/train.js';
@@ -7,14 +8,15 @@ import { registerPredictCommand } from './commands/predict.js';
 import { registerTextCommands } from './commands/text.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDetectionCommands } from './commands/detection.js';
-import { isCatkitError } from '../errors.js';
+import { describeCommanderError, describeError } from './exit.js';
 
 export function buildProgram(): Command {
   const program = new Command('catkit')
     .description('Compression-aware training: quantize, entropy-regularize and entropy-code neural network feature maps')
     .version('0.1.0')
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // Parse errors are printed by main() as one line plus the usage line, not by commander (inherited by subcommands).
+    .configureOutput({ outputError: () => undefined });
   registerDemoCommand(program);
   registerTrainCommands(program);
   registerCodecCommands(program);
@@ -25,20 +27,28 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Error classes (by name) that report a user's mistake or a data problem, not a bug. */
-const USER_ERRORS = new Set(['UserError', 'CodecError', 'DataError', 'StateDictError', 'SafetensorsError', 'NonFiniteError']);
+/** The usage line of the deepest (sub)command named in argv, e.g. `catkit codec encode [options] <input> <output>`. */
+function usageLine(program: Command, argv: string[]): string {
+  let cmd = program;
+  for (const tok of argv.slice(2)) {
+    const sub = cmd.commands.find((c) => c.name() === tok || c.aliases().includes(tok));
+    if (!sub) { if (tok.startsWith('-')) continue; break; }
+    cmd = sub;
+  }
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return `${names.join(' ')} ${cmd.usage()}   (more: ${names.join(' ')} --help)`;
+}
 
-/** Errors a user can fix are printed as one line; anything else keeps its stack for a bug report. */
+/** Runs the CLI and returns its exit code; errors a user can fix are printed as one line, anything else keeps its stack. */
 export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
   try {
-    await buildProgram().parseAsync(argv);
+    await program.parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
-    const e = err as Error;
-    const userFacing = isCatkitError(err) ? err.userFacing : USER_ERRORS.has(e?.name);
-    const hint = isCatkitError(err) && err.hint ? `\n  hint: ${err.hint}` : '';
-    process.stderr.write(`catkit: ${userFacing ? e.message + hint : (e?.stack ?? String(err))}\n`);
-    return userFacing ? 2 : 1;
+    const d = err instanceof CommanderError ? describeCommanderError(err, usageLine(program, argv)) : describeError(err);
+    process.stderr.write(d.text);
+    return d.code;
   }
 }

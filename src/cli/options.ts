@@ -1,4 +1,5 @@
 // Option parsers shared by commands: each rejects nonsense with a message naming the option.
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 
 export const int = (name: string, min = 0, max = Number.MAX_SAFE_INTEGER) => (v: string): number => {
@@ -20,5 +21,15 @@ export const oneOf = <T extends string>(name: string, values: readonly T[]) => (
 export function addThreadsOption(cmd: Command): Command {
   return cmd.option('--threads <n>', 'CPU threads for libtorch (default: all cores)', int('--threads', 1, 1024))
     // The engine reads CATKIT_THREADS when it loads, which commands do lazily after parsing.
-    .hook('preAction', (c) => { const t = c.opts().threads as number | undefined; if (t) process.env.CATKIT_THREADS = String(t); });
+    // More threads than cores only adds contention (measured 270× slower at 999 on 2 cores): capped, with a warning.
+    .hook('preAction', (c) => {
+      let t = c.opts().threads as number | undefined;
+      if (!t) return;
+      const cores = availableParallelism();
+      if (t > cores) {
+        process.stderr.write(`catkit: warning: --threads ${t} is more than the ${cores} cores of this machine; using ${cores}\n`);
+        t = cores;
+      }
+      process.env.CATKIT_THREADS = String(t);
+    });
 }

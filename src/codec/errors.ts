@@ -1,6 +1,8 @@
 // Typed errors for everything the codecs reject. Codes are stable names (as in zstd's error enum) so callers
 // and tests can branch on `err.code`; the message names the function, the rule and the offending value.
 
+import { CatkitError } from '../errors.js';
+
 export type CodecErrorCode =
   | 'corruption_detected'   // the stream contradicts itself (bad code, wrong final state, non-zero padding…)
   | 'srcSize_wrong'         // the stream is shorter/longer than its header says, or ends early
@@ -16,10 +18,12 @@ export type CodecErrorCode =
   | 'symbol_outOfRange'     // encoding a symbol outside the alphabet or absent from a static table
   | 'parameter_invalid';    // a caller-supplied option outside its range
 
-export class CodecError extends Error {
-  override readonly name = 'CodecError';
-  constructor(readonly code: CodecErrorCode, message: string, readonly offset = -1) {
-    super(offset >= 0 ? `${message} (at byte ${offset})` : message);
+/** A stream or option the codecs refuse: user-facing (exit code 2), with one of the stable codes above. */
+export class CodecError extends CatkitError {
+  override name = 'CodecError';
+  declare readonly code: CodecErrorCode;
+  constructor(code: CodecErrorCode, message: string, readonly offset = -1) {
+    super(code, offset >= 0 ? `${message} (at byte ${offset})` : message);
   }
 }
 

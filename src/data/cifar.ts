@@ -1,7 +1,9 @@
 // CIFAR-10 and CIFAR-100, "binary version" (https://www.cs.toronto.edu/~kriz/cifar.html), which
 // users download themselves. Every record is the label byte(s) then 3072 pixel bytes: the 1024 red,
 // then 1024 green, then 1024 blue values of a row-major 32×32 image. We convert to N×32×32×3.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { CatkitError } from '../errors.js';
+import { MAX_METADATA_BYTES, readFileBounded } from '../io/safe-files.js';
 import path from 'node:path';
 import { makeDataset, type ImageDataset } from './dataset.js';
 import { DataError } from './errors.js';
@@ -114,15 +116,26 @@ export function findCifar(variant: CifarVariant, dir: string | undefined): strin
 }
 
 /** Class names from an optional text file (one per line, blank lines ignored), else the defaults. */
+/** A CIFAR batch file is 30 730 000 bytes (10 000 records); anything far larger is not one. */
+const MAX_CIFAR_FILE_BYTES = 1024 ** 3;
+
+/** Regular files only, size checked before reading (a device or FIFO named like a batch is refused). */
+function readData(file: string, maxBytes: number): Buffer {
+  try { return readFileBounded(file, { maxBytes }); } catch (e) {
+    if (e instanceof CatkitError) throw new DataError(e.message, { code: e.code, file });
+    throw e;
+  }
+}
+
 function classNamesFrom(file: string, count: number, fallback: () => string[]): readonly string[] {
   if (!existsSync(file)) return Object.freeze(fallback());
-  const names = readFileSync(file, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+  const names = readData(file, MAX_METADATA_BYTES).toString('utf8').split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length !== count) throw new DataError(`${file}: ${names.length} class names, expected ${count} (one per line)`);
   return Object.freeze(names);
 }
 
 function readParts(root: string, files: readonly string[], o: ParseCifarOptions & { name: string; numClasses: number; classNames: readonly string[] }): ImageDataset {
-  const parts = files.map((f) => parseCifar(readFileSync(path.join(root, f)), { ...o, source: path.join(root, f) }));
+  const parts = files.map((f) => parseCifar(readData(path.join(root, f), MAX_CIFAR_FILE_BYTES), { ...o, source: path.join(root, f) }));
   const n = parts.reduce((s, p) => s + p.labels.length, 0);
   const images = new Uint8Array(n * PIXEL_BYTES);
   const labels = new Uint8Array(n);

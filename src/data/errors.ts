@@ -1,4 +1,9 @@
-/** A problem with the user's data or data options (missing file, corrupt IDX, bad split): the CLI prints just the message. */
-export class DataError extends Error {
-  override readonly name = 'DataError';
+import { CatkitError } from '../errors.js';
+
+/** A problem with the user's data or data options (missing file, corrupt IDX, bad split): user-facing, exit code 2. */
+export class DataError extends CatkitError {
+  override name = 'DataError';
+  constructor(message: string, o: { code?: string; file?: string; hint?: string } = {}) {
+    super(o.code ?? 'data_invalid', message, { file: o.file, hint: o.hint });
+  }
 }

@@ -1,7 +1,8 @@
 // Reader for the IDX format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/):
 // a big-endian header [0, 0, type, rank] followed by `rank` uint32 dims, then the row-major payload.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zconst, gunzipSync } from 'node:zlib';
+import { CatkitError } from '../errors.js';
+import { readFileBounded } from '../io/safe-files.js';
 import { DataError } from './errors.js';
 
 /** The only element type the image datasets use; IDX also defines int8/int16/int32/float/double. */
@@ -18,14 +19,58 @@ export interface IdxArray {
 /** Gzip streams start with 1f 8b; sniff the content rather than trust the file name. */
 const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
 
-/** Undoes gzip when present; `source` names the file in errors. */
-export function maybeGunzip(bytes: Uint8Array, source: string): Uint8Array {
+/**
+ * The most an IDX file may hold once inflated (and the most read from disk): 2 GiB, far above
+ * MNIST-style data (Fashion-MNIST's training images are 47 MB) and below what a decompression bomb
+ * needs to hurt. Within it, a gzipped file is inflated to at most the size its own header declares.
+ */
+export const MAX_IDX_BYTES = 2 * 1024 ** 3;
+
+/** Output allowed past an IDX header's declared size (reported as trailing bytes rather than as a bomb). */
+const TRAILING_ROOM = 64 * 1024;
+
+/** Compressed bytes inflated to read the header first: at most ~1 KB each, so the probe stays small whatever the input. */
+const HEADER_PROBE_BYTES = 256;
+
+const gunzipError = (source: string, err: unknown): DataError =>
+  new DataError(`${source}: corrupt or truncated gzip data (${(err as Error).message})`, { code: 'gzip_invalid', file: source });
+
+/**
+ * Undoes gzip when present, never producing more than `maxOutput` bytes: zlib stops (and this
+ * throws) as soon as the output would pass the bound, so a small file that inflates to gigabytes
+ * costs no more memory than the bound. `source` names the file in errors.
+ */
+export function maybeGunzip(bytes: Uint8Array, source: string, maxOutput = MAX_IDX_BYTES): Uint8Array {
   if (!isGzip(bytes)) return bytes;
   try {
-    return gunzipSync(bytes);
+    return gunzipSync(bytes, { maxOutputLength: Math.max(1, maxOutput) });
   } catch (err) {
-    throw new DataError(`${source}: corrupt or truncated gzip data (${(err as Error).message})`);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataError(`${source}: gzip data inflates to more than ${maxOutput} bytes, the most its IDX header allows; refusing it (a decompression bomb or a corrupt file)`,
+        { code: 'gzip_too_large', file: source });
+    }
+    throw gunzipError(source, err);
   }
+}
+
+/** The first bytes of a gzip stream's output (up to `want`), from a short prefix of its input. */
+function inflatedPrefix(bytes: Uint8Array, want: number, source: string): Uint8Array {
+  try {
+    // Z_SYNC_FLUSH lets a truncated input give what it holds instead of failing.
+    const head = gunzipSync(bytes.subarray(0, Math.min(bytes.length, HEADER_PROBE_BYTES)), { finishFlush: zconst.Z_SYNC_FLUSH });
+    return head.subarray(0, want);
+  } catch (err) { throw gunzipError(source, err); }
+}
+
+/** Bytes an IDX file must inflate to, from the header at the start of `head` (null: header incomplete). */
+function declaredIdxBytes(head: Uint8Array): number | null {
+  if (head.length < 4) return null;
+  const rank = head[3]!;
+  if (head.length < 4 + 4 * rank) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let n = 1;
+  for (let i = 0; i < rank; i++) n *= view.getUint32(4 + 4 * i);
+  return 4 + 4 * rank + n;
 }
 
 /**
@@ -33,7 +78,17 @@ export function maybeGunzip(bytes: Uint8Array, source: string): Uint8Array {
  * (3 for images, magic 0x00000803; 1 for labels, magic 0x00000801).
  */
 export function parseIdx(bytes: Uint8Array, source: string, expectedRank: number): IdxArray {
-  const buf = maybeGunzip(bytes, source);
+  let bound = MAX_IDX_BYTES;
+  if (isGzip(bytes)) {
+    // Header first (from a small prefix of the stream), then inflate to at most what it declares.
+    const declared = declaredIdxBytes(inflatedPrefix(bytes, 4 + 4 * 255, source));
+    if (declared !== null && declared > MAX_IDX_BYTES) {
+      throw new DataError(`${source}: its header declares ${declared} bytes, above the ${MAX_IDX_BYTES}-byte limit for IDX files`, { code: 'file_too_large', file: source });
+    }
+    // A little room past the declared size, so trailing garbage is reported as such (below) with its size.
+    if (declared !== null) bound = declared + TRAILING_ROOM;
+  }
+  const buf = maybeGunzip(bytes, source, bound);
   const expectedMagic = hex((UBYTE << 8) | expectedRank);
   if (buf.length < 4) throw new DataError(`${source}: file is ${buf.length} bytes, too short for an IDX header (expected magic ${expectedMagic})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -107,9 +162,10 @@ export function readIdxPair(imagesFile: string, labelsFile: string, numClasses: 
 
 function readBytes(file: string): Uint8Array {
   try {
-    return readFileSync(file);
+    return readFileBounded(file, { maxBytes: MAX_IDX_BYTES });
   } catch (err) {
-    throw new DataError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    if (err instanceof CatkitError) throw new DataError(err.message, { code: err.code, file });
+    throw new DataError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { file });
   }
 }
 

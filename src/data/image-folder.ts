@@ -1,6 +1,6 @@
 // ImageNet-style image folders: train/<wnid>/*.JPEG, val/<wnid>/*.JPEG or a flat val/*.JPEG with a
 // labels file, streamed as normalised batches decoded by a small pool of worker threads (sharp).
-import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -8,6 +8,7 @@ import { tensor } from '../tensor/index.js';
 import type { BatchSource } from './batch-source.js';
 import { splitIndices } from './dataset.js';
 import { DataError } from './errors.js';
+import { MAX_METADATA_BYTES, readFileBounded, resolveInside } from '../io/safe-files.js';
 import type { DecodeReply, DecodeRequest } from './image-worker.js';
 import type { Batch } from './loader.js';
 import { resolveNormalization, type Normalization } from './normalize.js';
@@ -47,7 +48,10 @@ export interface ImageFolderOptions {
 const dirents = (dir: string): Dirent[] => readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory();
 const isDirent = (d: Dirent, dir: string): boolean => d.isDirectory() || (d.isSymbolicLink() && isDir(path.join(dir, d.name)));
-const imageFiles = (dir: string): string[] => dirents(dir).filter((d) => !isDirent(d, dir) && IMAGE_EXT.test(d.name)).map((d) => path.join(dir, d.name));
+/** Image files of a folder: regular files (or links to them) only, so a device named x.JPEG is never decoded. */
+const isRegular = (d: Dirent, dir: string): boolean => d.isFile() || (d.isSymbolicLink() && statSafe(path.join(dir, d.name))?.isFile() === true);
+const statSafe = (p: string) => { try { return statSync(p); } catch { return null; } };
+const imageFiles = (dir: string): string[] => dirents(dir).filter((d) => IMAGE_EXT.test(d.name) && isRegular(d, dir)).map((d) => path.join(dir, d.name));
 const stem = (file: string): string => path.basename(file).replace(/\.[^.]*$/, '');
 
 /** Lists a split of an ImageNet-style folder, checking the layout. */
@@ -125,7 +129,9 @@ function flatVal(root: string, valDir: string, flat: string[], classOf: Map<stri
     throw new DataError(`${valDir} holds images directly but no labels file: looked for ${LABEL_FILES.map((f) => `${f} in ${root} or ${valDir}`).join(', ')}; ${LAYOUT}`);
   }
   const byStem = new Map<string, number>();
-  const lines = readFileSync(labelFile, 'utf8').split(/\r?\n/);
+  // The labels file stays inside the dataset folder (a link out is refused) and is read with a bound.
+  const real = resolveInside(root, path.relative(root, labelFile), root, { what: 'labels file', listedIn: 'the dataset folder' });
+  const lines = readFileBounded(real, { maxBytes: MAX_METADATA_BYTES, what: labelFile }).toString('utf8').split(/\r?\n/);
   const csv = labelFile.endsWith('.csv');
   lines.forEach((line, k) => {
     const t = line.trim();
@@ -202,12 +208,18 @@ class DecodePool {
         }
         this.#pump();
       });
-      worker.on('error', (err) => {
+      // A worker that fails or exits on its own takes its jobs down with it (rejected, never left
+      // pending: a promise nothing settles would let the process end as if it had succeeded).
+      const lost = (err: Error): void => {
         for (const j of slot.jobs.values()) j.reject(err);
         slot.jobs.clear();
-        this.#workers.splice(this.#workers.indexOf(slot), 1);
+        const at = this.#workers.indexOf(slot);
+        if (at < 0) return;
+        this.#workers.splice(at, 1);
         if (this.#workers.length === 0) for (const j of this.#queue.splice(0)) j.reject(err);
-      });
+      };
+      worker.on('error', lost);
+      worker.on('exit', (code) => { if (!this.#closed) lost(new Error(`image decoding worker exited unexpectedly (code ${code})`)); });
       worker.unref();
       this.#workers.push(slot);
     }
@@ -223,6 +235,8 @@ class DecodePool {
 
   /** Tops every worker's backlog up from the queue, least loaded first. */
   #pump(): void {
+    // After close() the workers stay ref'd until they have exited (see close); a late reply must not unref them.
+    if (this.#closed) return;
     for (;;) {
       const slot = this.#workers.reduce<WorkerSlot | null>((best, w) => (!best || w.jobs.size < best.jobs.size ? w : best), null);
       if (!slot || slot.jobs.size >= WORKER_BACKLOG) return;
@@ -239,6 +253,10 @@ class DecodePool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const j of this.#queue.splice(0)) j.reject(new Error('image loader is closed'));
+    // An unref'd worker does not keep the event loop alive, so neither would the promise of its
+    // termination: the process could end here, in the middle of the caller's error path, with
+    // exit code 0 (it did, in about 1 run of 6). Ref them until they are gone.
+    for (const s of this.#workers) s.worker.ref();
     await Promise.all(this.#workers.map((s) => s.worker.terminate()));
   }
 }

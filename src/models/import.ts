@@ -7,6 +7,7 @@
 import { dispose, isFloating, type Tensor } from '../tensor/index.js';
 import { loadSafetensors, type AnyModule, type Module } from '../nn/index.js';
 import { buildModel, modelIO, type ModelSpec } from './registry.js';
+import { CatkitError } from '../errors.js';
 
 export interface ImportResult {
   /** The file read. */
@@ -38,8 +39,9 @@ export interface LoadTorchOptions {
 }
 
 /** A mistake in what was asked for (class count that contradicts the weights): a one-line CLI error. */
-export class ImportError extends Error {
-  override readonly name = 'UserError';
+export class ImportError extends CatkitError {
+  override name = 'ImportError';
+  constructor(message: string) { super('import_mismatch', message); }
 }
 
 const MAY_BE_MISSING = (key: string): boolean => key.endsWith('.num_batches_tracked');

@@ -3,6 +3,7 @@ import type { Module } from '../nn/index.js';
 import { CifarResNet } from './resnet-cifar.js';
 import { resnet18, resnet34, resnet50 } from './resnet.js';
 import { mobilenetV2 } from './mobilenetv2.js';
+import { CatkitError } from '../errors.js';
 
 export interface ModelSpec { inChannels: number; numClasses: number; widthMultiplier?: number }
 type Builder = (spec: ModelSpec) => Module;
@@ -14,8 +15,9 @@ interface Entry {
   io: { stem: string; head: string };
 }
 
-export class UnknownModelError extends Error {
-  override readonly name = 'UserError';
+export class UnknownModelError extends CatkitError {
+  override name = 'UnknownModelError';
+  constructor(message: string) { super('model_unknown', message, { hint: 'list the model names with `catkit models`' }); }
 }
 
 /** torchvision's ResNets have fixed stage widths (that is what makes their weights load). */

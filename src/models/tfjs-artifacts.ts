@@ -2,10 +2,15 @@
 // topology + weights manifest) and its binary shards, including the uint8/uint16 affine and
 // float16 quantized weights the tfjs converter writes. Also reads the bundled form nsfwjs ships
 // (`model.min.js` + `group1-shard1of1.min.js`, UMD modules returning the JSON object and the
-// base64 shard). Engine-free: weights come out as Float32Array/Int32Array.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// base64 shard) by parsing their text: no input file is ever run. Every shard path stays inside the
+// model folder and no read goes past the bytes the manifest declares. Engine-free: weights come out
+// as Float32Array/Int32Array.
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { CatkitError } from '../errors.js';
+import { bundleExport } from '../io/js-literal.js';
+import { MAX_METADATA_BYTES, readFileBounded, regularFileSize, resolveInside } from '../io/safe-files.js';
 
 export interface TfjsQuantization { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number }
 export interface TfjsWeightSpec { name: string; shape: number[]; dtype: 'float32' | 'int32' | 'bool' | string; quantization?: TfjsQuantization }
@@ -26,9 +31,13 @@ export interface TfjsModel {
 }
 
 /** A malformed or unsupported artifact: names the file and the problem. */
-export class TfjsFormatError extends Error {
-  override readonly name = 'UserError';
+export class TfjsFormatError extends CatkitError {
+  override name = 'TfjsFormatError';
+  constructor(message: string, o: { code?: string; file?: string } = {}) { super(o.code ?? 'tfjs_format', message, { file: o.file }); }
 }
+
+/** Weights of one model above this are refused before reading (tfjs models are far smaller). */
+export const MAX_MODEL_BYTES = 4 * 1024 ** 3;
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
 
@@ -106,15 +115,42 @@ function parseModelJson(json: ModelJson, source: string): { layers: KerasLayer[]
   return { layers, groups, kerasVersion: topo.keras_version ?? null };
 }
 
-function assemble(source: string, json: ModelJson, shard: (file: string) => Uint8Array): TfjsModel {
+/** Bytes a group's weights occupy in its shards, from the manifest alone (checked before any shard is read). */
+function declaredBytes(specs: readonly TfjsWeightSpec[], source: string): number {
+  let total = 0;
+  for (const spec of specs) {
+    if (!Array.isArray(spec?.shape) || !spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new TfjsFormatError(`${source}: weight '${String(spec?.name)}' has an invalid shape ${JSON.stringify(spec?.shape)}`);
+    }
+    const width = BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (width === undefined) throw new TfjsFormatError(`${source}: weight '${spec.name}': unsupported dtype ${spec.dtype}${spec.quantization ? ` quantized as ${spec.quantization.dtype}` : ''}`);
+    total += spec.shape.reduce((a, b) => a * b, 1) * width;
+  }
+  if (!(total <= MAX_MODEL_BYTES)) throw new TfjsFormatError(`${source}: the manifest declares ${total} bytes of weights, above the ${MAX_MODEL_BYTES}-byte limit`);
+  return total;
+}
+
+/** One manifest group's shards, concatenated: `read(path, budget)` returns a shard of at most `budget` bytes. */
+type ShardReader = (p: string, budget: number) => Uint8Array;
+
+function assemble(source: string, json: ModelJson, shard: ShardReader): TfjsModel {
   const { layers, groups, kerasVersion } = parseModelJson(json, source);
   const weights = new Map<string, TfjsWeight>();
   for (const g of groups) {
-    const parts = g.paths.map(shard);
-    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    const where = `${source} [${g.paths.join(', ')}]`;
+    const declared = declaredBytes(g.weights, where);
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (const p of g.paths) {
+      if (typeof p !== 'string') throw new TfjsFormatError(`${source}: a weightsManifest path is ${JSON.stringify(p)}, not a file name`);
+      const part = shard(p, declared - size);
+      parts.push(part);
+      size += part.length;
+    }
+    const bytes = new Uint8Array(size);
     let at = 0;
     for (const p of parts) { bytes.set(p, at); at += p.length; }
-    for (const w of decodeWeights(g.weights, bytes, `${source} [${g.paths.join(', ')}]`)) {
+    for (const w of decodeWeights(g.weights, bytes, where)) {
       if (weights.has(w.name)) throw new TfjsFormatError(`${source}: weight '${w.name}' appears twice in the manifest`);
       weights.set(w.name, w);
     }
@@ -123,23 +159,45 @@ function assemble(source: string, json: ModelJson, shard: (file: string) => Uint
 }
 
 function readJson(file: string): ModelJson {
+  const text = readFileBounded(file, { maxBytes: MAX_METADATA_BYTES }).toString('utf8');
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ModelJson;
+    return JSON.parse(text) as ModelJson;
   } catch (e) {
-    throw new TfjsFormatError(`${file}: not readable JSON (${(e as Error).message})`);
+    throw new TfjsFormatError(`${file}: not readable JSON (${(e as Error).message})`, { file });
   }
 }
 
-/** The nsfwjs bundle form: UMD modules exporting the model JSON object and base64 shard strings. */
+/** A shard the manifest names, kept inside the model folder and read up to the bytes still declared. */
+function readShard(dir: string, source: string, name: string, budget: number): Uint8Array {
+  const file = resolveInside(dir, name, source, { what: 'shard', listedIn: 'the manifest' });
+  const size = regularFileSize(file, `${source}: shard ${name}`);
+  if (size > budget) {
+    throw new TfjsFormatError(`${source}: shard ${name} holds ${size} bytes, more than the ${budget} the manifest still declares (mismatched shard)`, { file });
+  }
+  return readFileBounded(file, { maxBytes: budget, what: `${source}: shard ${name}` });
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Room for the bundle's wrapper code around a base64 shard. */
+const BUNDLE_WRAPPER_BYTES = 64 * 1024;
+
+/**
+ * The nsfwjs bundle form: browserify UMD files whose first module exports the model JSON object
+ * (model.min.js) or one base64 shard (group1-shardXofY.min.js). Parsed as text, never run.
+ */
 function readBundle(dir: string): TfjsModel {
-  const req = createRequire(path.join(dir, 'noop.js'));
-  const json = req(path.join(dir, 'model.min.js')) as ModelJson;
-  return assemble(path.join(dir, 'model.min.js'), json, (p) => {
-    const file = path.join(dir, `${p}.min.js`);
-    if (!existsSync(file)) throw new TfjsFormatError(`${dir}: shard ${p}.min.js listed in the manifest is missing`);
-    const b64 = req(file) as unknown;
-    if (typeof b64 !== 'string') throw new TfjsFormatError(`${file}: expected a module exporting a base64 string`);
-    return Buffer.from(b64, 'base64');
+  const modelFile = path.join(dir, 'model.min.js');
+  const json = bundleExport(readFileBounded(modelFile, { maxBytes: MAX_METADATA_BYTES }).toString('utf8'), modelFile);
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new TfjsFormatError(`${modelFile}: the bundle does not export a model object`, { file: modelFile });
+  return assemble(modelFile, json as ModelJson, (p, budget) => {
+    const name = `${p}.min.js`;
+    const file = resolveInside(dir, name, modelFile, { what: 'shard', listedIn: 'the manifest' });
+    const text = readFileBounded(file, { maxBytes: Math.ceil(budget / 3) * 4 + BUNDLE_WRAPPER_BYTES, what: `${modelFile}: shard ${name}` }).toString('latin1');
+    const b64 = bundleExport(text, file);
+    if (typeof b64 !== 'string' || !BASE64.test(b64)) throw new TfjsFormatError(`${file}: expected a bundle exporting a base64 string`, { file });
+    const bytes = Buffer.from(b64, 'base64');
+    if (bytes.length > budget) throw new TfjsFormatError(`${file}: decodes to ${bytes.length} bytes, more than the ${budget} the manifest still declares`, { file });
+    return bytes;
   });
 }
 
@@ -171,9 +229,5 @@ export function readTfjsModel(spec: string): TfjsModel {
     throw new TfjsFormatError(`${where}: expected model.json (tfjs layers model) or model.min.js (nsfwjs bundle) in this folder`);
   }
   const dir = path.dirname(where);
-  return assemble(where, readJson(where), (p) => {
-    const file = path.join(dir, p);
-    if (!existsSync(file)) throw new TfjsFormatError(`${where}: weight shard ${p} listed in the manifest is missing`);
-    return readFileSync(file);
-  });
+  return assemble(where, readJson(where), (p, budget) => readShard(dir, where, p, budget));
 }

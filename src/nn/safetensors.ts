@@ -2,15 +2,22 @@
 // header length N, N bytes of JSON {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?},
 // then the raw little-endian tensor bytes, offsets relative to the end of the header.
 // Every header field is distrusted: a bad file gives a SafetensorsError naming the problem, never a crash.
-import fs from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import os from 'node:os';
 import { Tensor, elementBytes, type DType } from '../tensor/index.js';
 import { native } from '../tensor/native.js';
 import { dtypeCode } from '../tensor/dtype.js';
+import { CatkitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { findDuplicateKey } from '../io/json-keys.js';
+import { readFileBounded } from '../io/safe-files.js';
 
-export class SafetensorsError extends Error {
-  override readonly name = 'SafetensorsError';
+const BUFFER_MAX = bufferConstants.MAX_LENGTH;
+
+/** A safetensors file that breaks the format (user-facing: the file is the problem). */
+export class SafetensorsError extends CatkitError {
+  override name = 'SafetensorsError';
+  constructor(message: string, file?: string) { super('safetensors_invalid', message, { file }); }
 }
 
 /** Header limit of the reference implementation; anything bigger is corruption, not a header. */
@@ -95,6 +102,9 @@ function parseHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Record<st
     fail(`header is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header must be a JSON object');
+  // JSON.parse would keep the last of two entries with one name; the format has one entry per tensor.
+  const dup = findDuplicateKey(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
+  if (dup !== null) fail(`header names ${dup} twice; refusing an ambiguous file`);
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
@@ -181,11 +191,18 @@ export function saveSafetensors(file: string, tensors: ReadonlyMap<string, Tenso
 
 /** Reads and validates a safetensors file; errors name the file. The caller owns the tensors. */
 export function loadSafetensors(file: string): { tensors: Map<string, Tensor>; metadata: Record<string, string> } {
-  const bytes = fs.readFileSync(file);
+  let bytes: Buffer;
+  try {
+    // A regular file only (not a device or pipe), read at the size it has when opened.
+    bytes = readFileBounded(file, { maxBytes: BUFFER_MAX });
+  } catch (err) {
+    if (err instanceof CatkitError) throw new SafetensorsError(err.message, file);
+    throw err;
+  }
   try {
     return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (err) {
-    if (err instanceof SafetensorsError) throw new SafetensorsError(`${file}: ${err.message}`);
+    if (err instanceof SafetensorsError) throw new SafetensorsError(`${file}: ${err.message}`, file);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // Checking a state dict against a module before loading: every problem is collected and reported
 // in one error (missing keys, unexpected keys, shape and dtype mismatches), as PyTorch does.
 import type { Tensor } from '../tensor/index.js';
+import { CatkitError } from '../errors.js';
 
 export interface LoadOptions {
   /** When true (default), missing and unexpected keys are errors; mismatches always are. */
@@ -12,8 +13,8 @@ export interface LoadOptions {
 }
 export interface LoadResult { missing: string[]; unexpected: string[] }
 
-export class StateDictError extends Error {
-  override readonly name = 'StateDictError';
+export class StateDictError extends CatkitError {
+  override name = 'StateDictError';
   constructor(
     readonly moduleName: string,
     readonly missing: readonly string[],
@@ -26,7 +27,7 @@ export class StateDictError extends Error {
     if (missing.length) lines.push(`  missing keys (${missing.length}): ${missing.join(', ')}`);
     if (unexpected.length) lines.push(`  unexpected keys (${unexpected.length}): ${unexpected.join(', ')}`);
     for (const m of mismatched) lines.push(`  mismatch: ${m}`);
-    super(lines.join('\n'));
+    super('state_dict_mismatch', lines.join('\n'), { file: source });
   }
 }
 

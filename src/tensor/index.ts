@@ -5,3 +5,4 @@ export * from './runtime.js';
 export { tidy, keep, release, dispose, memory } from './scope.js';
 export { type DType, DTYPE_CODES, isFloating, elementBytes } from './dtype.js';
 export * as F from './functional.js';
+export { TorchError } from './errors.js';

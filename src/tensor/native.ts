@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { TorchError } from './errors.js';
 
 /** Reference to one native at::Tensor: an index into the addon's tensor table (with a generation). */
 export type Handle = number & { readonly __brand: 'TensorHandle' };
@@ -49,4 +50,40 @@ function findAddon(): string {
   throw new Error('catkit: native addon build/Release/catkit_native.node not found; run `npm install` (needs libtorch-dev, see README)');
 }
 
-export const native: NativeBinding = createRequire(import.meta.url)(findAddon()) as NativeBinding;
+const addon = createRequire(import.meta.url)(findAddon()) as NativeBinding;
+
+/** Operator names by dispatcher id, so a failed callOp names its operator. */
+const opNames: string[] = [];
+
+/**
+ * libtorch's exceptions reach JavaScript as plain Errors: those become TorchErrors. TypeError and
+ * RangeError come from the binding's argument checks (a caller's bug) and pass through unchanged.
+ */
+function rethrow(op: string, e: unknown): never {
+  if (e instanceof Error && e.constructor === Error) throw new TorchError(op, e.message, { cause: e });
+  throw e;
+}
+
+/** The addon with every function wrapped so that native failures are typed (TorchError). */
+function typed(raw: NativeBinding): NativeBinding {
+  const out: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(raw)) {
+    if (typeof f !== 'function') { out[name] = f; continue; }
+    out[name] = (...args: unknown[]): unknown => {
+      try { return (f as (...a: unknown[]) => unknown).apply(raw, args); } catch (e) { rethrow(name, e); }
+    };
+  }
+  // The hot path gets its own wrapper (no rest arguments) that names the operator.
+  out.callOp = (id: number, args: OpArg[]): OpResult => {
+    try { return raw.callOp(id, args); } catch (e) { rethrow(opNames[id] ?? 'callOp', e); }
+  };
+  out.resolveOp = (name: string, overload: string): number => {
+    let id: number;
+    try { id = raw.resolveOp(name, overload); } catch (e) { rethrow(`${name}${overload ? `.${overload}` : ''}`, e); }
+    opNames[id] = `${name}${overload ? `.${overload}` : ''}`;
+    return id;
+  };
+  return out as unknown as NativeBinding;
+}
+
+export const native: NativeBinding = typed(addon);

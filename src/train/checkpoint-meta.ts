@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
+import { CatkitError } from '../errors.js';
 import { TRAIN_DEFAULTS, type RunConfig } from './config.js';
 
 export interface EpochRecord { epoch: number; [metric: string]: number }
@@ -23,8 +24,12 @@ export interface CheckpointMeta {
 
 export const CHECKPOINT_JSON = 'checkpoint.json';
 
-export class CheckpointError extends Error {
-  override readonly name = 'UserError';
+/** A run folder or checkpoint that cannot be used (missing, malformed, a field out of range): user-facing. */
+export class CheckpointError extends CatkitError {
+  override name = 'CheckpointError';
+  constructor(message: string, o: { file?: string; hint?: string; code?: string } = {}) {
+    super(o.code ?? 'checkpoint_invalid', message, { file: o.file, hint: o.hint });
+  }
 }
 
 /**
@@ -42,5 +47,70 @@ export function readCheckpointMeta(dirOrFile: string): { meta: CheckpointMeta; d
     throw new CheckpointError(`${jsonFile} is not a catkit checkpoint (format/version/tensorsFile/config missing)`);
   }
   meta.config = { ...TRAIN_DEFAULTS, ...meta.config };
-  return { meta, dir: path.dirname(jsonFile) };
+  const dir = path.dirname(jsonFile);
+  validateMeta(meta, jsonFile, dir);
+  return { meta, dir };
+}
+
+type Rule = readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
+const BIG = Number.MAX_SAFE_INTEGER;
+
+/** What each saved config field may hold: the CLI's ranges, so a saved run is one the CLI could have made. */
+const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
+  task: ['one', ['train', 'cat']], model: ['str'], dataset: ['str'], data: ['str'], init: ['str'],
+  widthMultiplier: ['num', 0.01, 64], epochs: ['int', 1, BIG], batchSize: ['int', 1, BIG], seed: ['int', 0, BIG],
+  optimizer: ['one', ['sgd', 'adam', 'adamw']], lr: ['num', 0, Infinity, 'open'], momentum: ['num', 0, 1], nesterov: ['bool'],
+  weightDecay: ['num', 0, Infinity], schedule: ['one', ['cosine', 'exponential', 'step', 'constant']], gamma: ['num', 0, Infinity],
+  stepSize: ['int', 1, BIG], warmupEpochs: ['int', 0, BIG], randomCrop: ['int', 0, 16], hflip: ['bool'], padTo: ['int', 0, 4096],
+  resize: ['int', 0, 4096], validation: ['num', 0, 1, 'open'], limitTrain: ['int', 1, BIG], limitTest: ['int', 1, BIG],
+  imageSize: ['int', 1, 4096], workers: ['int', 0, 256], badImages: ['one', ['skip', 'fail']],
+  actBits: ['int', 1, 16], weightBits: ['int', 1, 32], lambda: ['num', 0, Infinity], lambdaW: ['num', 0, Infinity],
+  method: ['one', ['entropy', 'compression', 'none']], temperature: ['num', 0, Infinity], temperatureAnneal: ['num', 0, Infinity],
+  sampleRandom: ['int', 0, BIG], quantizeLinear: ['bool'], gradual: ['int', 0, BIG], noQuantEdges: ['bool'],
+  clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss']], range: ['one', ['tensor', 'clip', 'channel']],
+  sampleStride: ['int', 1, BIG], sampleImages: ['int', 1, BIG], calibrationBatches: ['int', 1, BIG], bnRecalibration: ['int', 0, BIG],
+};
+
+/** Why `v` breaks `rule`, or null. */
+function breaks(rule: Rule, v: unknown): string | null {
+  switch (rule[0]) {
+    case 'int': return Number.isSafeInteger(v) && (v as number) >= rule[1] && (v as number) <= rule[2] ? null : `an integer from ${rule[1]} to ${rule[2] === BIG ? '2^53' : rule[2]}`;
+    case 'num': {
+      const ok = typeof v === 'number' && Number.isFinite(v) && (rule[3] === 'open' ? v > rule[1] && (rule[2] === Infinity || v < rule[2]) : v >= rule[1] && v <= rule[2]);
+      return ok ? null : `a finite number ${rule[3] === 'open' ? `> ${rule[1]}` : `>= ${rule[1]}`}${rule[2] === Infinity ? '' : rule[3] === 'open' ? ` and < ${rule[2]}` : ` and <= ${rule[2]}`}`;
+    }
+    case 'bool': return typeof v === 'boolean' ? null : 'true or false';
+    case 'str': return typeof v === 'string' && v.length > 0 ? null : 'a non-empty string';
+    case 'one': return typeof v === 'string' && rule[1].includes(v) ? null : `one of ${rule[1].join(', ')}`;
+  }
+}
+
+/**
+ * Checks checkpoint.json field by field, naming the file and the field: a hand-edited or corrupt
+ * file is refused here instead of resuming as a silent no-op or failing deep inside training.
+ */
+function validateMeta(meta: CheckpointMeta, file: string, dir: string): void {
+  const bad = (field: string, want: string, v: unknown): never => {
+    throw new CheckpointError(`${file}: ${field} must be ${want}, got ${JSON.stringify(v) ?? String(v)}`, { file, code: 'checkpoint_field_invalid' });
+  };
+  for (const [key, rule] of Object.entries(CONFIG_RULES) as [keyof RunConfig, Rule][]) {
+    const v = meta.config[key];
+    if (v === undefined || (v === null && ['data', 'init', 'limitTrain', 'limitTest', 'actBits', 'weightBits', 'resize'].includes(key))) continue;
+    const why = breaks(rule, v);
+    if (why) bad(`config.${key}`, why, v);
+  }
+  if (!Number.isSafeInteger(meta.epoch) || meta.epoch < 0) bad('epoch', 'a non-negative integer (epochs completed)', meta.epoch);
+  if (meta.epoch > meta.config.epochs) bad('epoch', `at most config.epochs (${meta.config.epochs})`, meta.epoch);
+  const name = meta.tensorsFile;
+  if (name !== path.basename(name) || !/^[\w.-]+\.safetensors$/.test(name)) bad('tensorsFile', 'the name of a .safetensors file in the run folder', name);
+  const m = /^checkpoint-epoch(\d+)\.safetensors$/.exec(name);
+  if (m && Number(m[1]) !== meta.epoch) bad('epoch', `${m[1]}, the epoch of its tensors file ${name}`, meta.epoch);
+  if (!existsSync(path.join(dir, name))) {
+    throw new CheckpointError(`${file}: tensorsFile ${name} is missing from ${dir}`, { file, code: 'checkpoint_field_invalid' });
+  }
+  if (!Array.isArray(meta.history)) bad('history', 'a list of epoch records', meta.history);
+  if (meta.history.length !== meta.epoch) bad('history', `${meta.epoch} epoch records (one per completed epoch)`, `${meta.history.length} records`);
+  meta.history.forEach((r, i) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r) || Object.values(r).some((x) => typeof x !== 'number' && x !== null)) bad(`history[${i}]`, 'an object of numbers', r);
+  });
 }

@@ -1,9 +1,12 @@
 // Names where a NaN/Inf came from, so "loss is NaN" becomes actionable.
 import { tidy, noGrad, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
+import { CatkitError } from '../errors.js';
 
-export class NonFiniteError extends Error {
-  override readonly name = 'NonFiniteError';
+/** Training diverged (NaN/Inf): a data or hyper-parameter problem the user fixes, so user-facing. */
+export class NonFiniteError extends CatkitError {
+  override name = 'NonFiniteError';
+  constructor(message: string, o: { hint?: string } = {}) { super('non_finite', message, { hint: o.hint }); }
 }
 
 const finite = (t: Tensor): boolean => tidy(() => t.isfinite().all().item() === 1);

@@ -3,7 +3,7 @@
 // initial weights), the optimizer and schedule.
 import { dispose, manualSeed } from '../tensor/index.js';
 import {
-  DataLoader, ImageFolderLoader, closeSources, getDataset, isImageFolderDataset, limit, openImageFolder, splitDataset,
+  DataError, DataLoader, ImageFolderLoader, closeSources, getDataset, isImageFolderDataset, limit, openImageFolder, splitDataset,
   splitIndices, subsetImageFolder, type BatchSource, type ImageDataset,
 } from '../data/index.js';
 import type { Module } from '../nn/index.js';
@@ -45,8 +45,14 @@ function inMemorySources(c: RunConfig): DataSources {
   const resize = c.resize ?? 0;
   const train = new DataLoader(trainSet, { batchSize: c.batchSize, shuffle: true, seed: c.seed, dropLast: true, padTo, randomCrop: c.randomCrop, hflip: c.hflip, resize });
   const evalOpts = { batchSize: Math.max(c.batchSize, 128), normalize: train.normalization, padTo, resize };
+  const test = new DataLoader(testSet, evalOpts);
+  // A model trained on one image size and tested on another would be measured on the wrong thing (or fail mid-run).
+  if (train.sampleShape.join() !== test.sampleShape.join()) {
+    throw new DataError(`${c.dataset}${c.data ? ` (${c.data})` : ''}: training images are ${train.sampleShape.join('×')} but test images are ${test.sampleShape.join('×')}`,
+      { code: 'shape_mismatch', hint: 'give both splits one image size, or bring them to one with --pad-to S or --resize S' });
+  }
   return {
-    train, validation: new DataLoader(parts.validation, evalOpts), test: new DataLoader(testSet, evalOpts),
+    train, validation: new DataLoader(parts.validation, evalOpts), test,
     classNames: splits.classNames, numClasses: splits.train.numClasses, channels: splits.train.channels,
   };
 }

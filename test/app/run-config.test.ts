@@ -103,7 +103,8 @@ test('--config files: a run config or a checkpoint.json; bad files are one-line 
     writeFileSync(guard, "require('module')._extensions['.node'] = (m, f) => { throw new Error('native addon loaded: ' + f); };\n");
     const fp = path.join(dir, 'fp');
     mkdirSync(fp);
-    writeFileSync(path.join(fp, 'checkpoint.json'), JSON.stringify({ format: 'catkit-checkpoint', version: 1, epoch: 1, tensorsFile: 'x.safetensors', config: FP, history: [], extra: {} }));
+    writeFileSync(path.join(fp, 'checkpoint.json'), JSON.stringify({ format: 'catkit-checkpoint', version: 1, epoch: 1, tensorsFile: 'x.safetensors', config: FP, history: [{ epoch: 1 }], extra: {} }));
+    writeFileSync(path.join(fp, 'x.safetensors'), ''); // checkpoint.json is checked against the files present
     writeFileSync(path.join(dir, 'typo.json'), JSON.stringify({ lamda: 1 }));
     for (const [args, re] of [
       [['cat', '--init', fp, '--config', path.join(dir, 'typo.json'), '--out', path.join(dir, 'o')], /^catkit: .*typo\.json: unknown field 'lamda'/],

@@ -297,5 +297,5 @@ test('ResNet options and the registry', () => {
   } finally { r.dispose(); b.dispose(); }
   for (const name of ['resnet18', 'resnet34', 'resnet50', 'mobilenet_v2', 'resnet20']) assert.ok(MODEL_NAMES().includes(name), name);
   assert.throws(() => buildModel('resnet18', { inChannels: 3, numClasses: 10, widthMultiplier: 0.5 }),
-    { name: 'UserError', message: /resnet18 has torchvision's fixed widths; the width multiplier must be 1, got 0.5/ });
+    { name: 'UnknownModelError', code: 'model_unknown', message: /resnet18 has torchvision's fixed widths; the width multiplier must be 1, got 0.5/ });
 });

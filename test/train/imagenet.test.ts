@@ -104,9 +104,9 @@ test('imagenet mistakes are one-line errors naming the fix', async (t) => {
     /--random-crop does not apply to --dataset imagenet: its training loader does RandomResizedCrop \+ horizontal flip/);
   assertUserError(await catkit('train', '--dataset', 'imagenet', '--data', tmp, '--pad-to', '32', '--out', out), /--pad-to does not apply to --dataset imagenet/);
   assertUserError(await catkit('train', '--dataset', 'digits', '--image-size', '64', '--out', out), /--image-size applies to image-folder datasets \(--dataset imagenet\) only, not to digits/);
-  // Option syntax is commander's: its error line, then the usage.
+  // Option syntax is commander's: its error line, then the usage line.
   const policy = await catkit('train', '--dataset', 'imagenet', '--data', tmp, '--bad-images', 'ignore', '--out', out);
-  assert.equal(policy.code, 1);
+  assert.equal(policy.code, 2); // a user error (exit-code scheme: README)
   assert.match(policy.stderr.split('\n')[0]!, /--bad-images must be one of skip, fail, got 'ignore'/);
 });
 
@@ -154,8 +154,9 @@ test('checkpoints written before the image-folder options read with their defaul
   const { imageSize: _s, workers: _w, badImages: _b, ...old } = TRAIN_DEFAULTS;
   writeFileSync(path.join(dir, 'checkpoint.json'), JSON.stringify({
     format: 'catkit-checkpoint', version: 1, epoch: 1, config: { ...old, dataset: 'imagenet', data: '/data/imagenet' },
-    tensorsFile: 'checkpoint-epoch1.safetensors', optimizer: null, schedule: null, history: [], extra: {},
+    tensorsFile: 'checkpoint-epoch1.safetensors', optimizer: null, schedule: null, history: [{ epoch: 1 }], extra: {},
   }));
+  writeFileSync(path.join(dir, 'checkpoint-epoch1.safetensors'), ''); // the metadata check wants the file it names present
   const { config } = readCheckpointMeta(dir).meta;
   assert.deepEqual([config.imageSize, config.workers, config.badImages, config.data], [224, 0, 'fail', '/data/imagenet']);
 });

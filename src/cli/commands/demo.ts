@@ -7,16 +7,17 @@ import { formatComparison, formatLayers } from '../tables.js';
 export function registerDemoCommand(program: Command): void {
   const d = DEMO_DEFAULTS;
   addThreadsOption(program.command('demo').description('train on the embedded digits, then CAT at 4 bits with λ = 0 and λ > 0 (the `catkit cat` defaults), and compare'))
-    .option('--out <dir>', 'folder for the three runs (default: runs/demo; its fp32 and cat-* folders are replaced)', 'runs/demo')
+    .option('--out <dir>', 'folder for the three runs (default: runs/demo; an earlier demo there is replaced only with --force)', 'runs/demo')
     .option('--model <name>', `CIFAR-layout ResNet to train (default: ${d.model})`, d.model)
     .option('--epochs <n>', `full-precision epochs (default: ${d.epochs})`, int('--epochs', 1), d.epochs)
     .option('--cat-epochs <n>', `CAT fine-tuning epochs (default: ${d.catEpochs})`, int('--cat-epochs', 1), d.catEpochs)
     .option('--lambda <x>', `entropy weight of the regularized run (default: ${d.lambda})`, float('--lambda', 0), d.lambda)
     .option('--act-bits <b>', `activation bits (default: ${d.actBits})`, int('--act-bits', 1, 16), d.actBits)
-    .action(async (o: DemoSettings & { out: string }) => {
+    .option('--force', 'replace the runs of an earlier demo in --out')
+    .action(async (o: DemoSettings & { out: string; force?: boolean }) => {
       const { runDemo } = await import('../../app/demo.js');
       const t0 = performance.now();
-      const runs = await runDemo(o, o.out, (line) => process.stderr.write(`${line}\n`));
+      const runs = await runDemo(o, o.out, (line) => process.stderr.write(`${line}\n`), { force: o.force });
       const last = runs[runs.length - 1]!.report;
       process.stdout.write(`\nPer-layer bits of the λ = ${o.lambda} run (test set, real coding):\n${formatLayers(last)}\n`);
       process.stdout.write(`\n${formatComparison(runs)}\n`);

@@ -28,6 +28,7 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--dataset <name>', `dataset recorded in the run (any name; \`cat\` and \`eval\` need one catkit loads: ${DATASET_NAMES.join(', ')})`, 'imagenet')
     .option('--data <dir>', 'dataset folder recorded in the run')
+    .option('--force', 'replace a run already in --out')
     .action(async (o: ImportOpts) => {
       if (o.from === 'hf') {
         const { importHubAction } = await import('../../app/import-hf.js');

@@ -71,9 +71,10 @@ function addOptimOptions(cmd: Command, task: Task): Command {
 /** Run folder and output options. */
 function addRunOptions(cmd: Command): Command {
   return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:'))
-    .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume)')
+    .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume or --force)')
     .option('--config <file>', 'run settings as JSON (schema/run-config.schema.json: the fields checkpoint.json records, or a checkpoint.json); options given here override it')
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
+    .option('--force', 'replace a run already in --out (and clear the lock of a run that died)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--json', 'print the report as JSON on stdout'));
 }
@@ -147,7 +148,7 @@ async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Pr
   const { runTraining } = await engine();
   const { initFromEnv } = await import('../../distributed/index.js');
   const dist = await initFromEnv();
-  const report = await runTraining(config, { outDir: o.out, resume: o.resume, codedBatches: o.codedBatches, dist: dist ?? undefined });
+  const report = await runTraining(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, dist: dist ?? undefined });
   if (!dist || dist.isMain) printReport(report, o, o.out);
   dist?.group.destroy();
 }
