@@ -83,7 +83,7 @@ function claimRunFolder(config: RunConfig, o: RunOptions): void {
 async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: string[]): Promise<RunReport> {
   const session = buildSession(config);
   try {
-    checkMemoryBudget(session.model, session, { quantized: session.quantizers.length > 0 });
+    checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
     const main = !o.dist || o.dist.isMain;
     const progress = o.progress ?? createProgress({ quiet: !main });
     if (main && removedTemps.length) progress.stop(`removed ${removedTemps.length} temp file(s) of an interrupted write in ${o.outDir}: ${removedTemps.join(', ')}`);
@@ -140,7 +140,7 @@ export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {
       throw new CheckpointError(`checkpoint ${checkpoint} does not fit model '${ck.meta.config.model}': ${(e as Error).message}`);
     }
     const main = !o.dist || o.dist.isMain;
-    checkMemoryBudget(session.model, session, { quantized: session.quantizers.length > 0 });
+    checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
     if (o.progress && main) logSession(session, o.progress);
     const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist);
     if (o.write !== false && main) writeReport(ck.dir, report, 'eval-report.json');

@@ -52,7 +52,7 @@ export function readCheckpointMeta(dirOrFile: string): { meta: CheckpointMeta; d
   return { meta, dir };
 }
 
-type Rule = readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
+type Rule = readonly ['bitsAt'] | readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
 const BIG = Number.MAX_SAFE_INTEGER;
 
 /** What each saved config field may hold: the CLI's ranges, so a saved run is one the CLI could have made. */
@@ -64,7 +64,7 @@ const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
   stepSize: ['int', 1, BIG], warmupEpochs: ['int', 0, BIG], randomCrop: ['int', 0, 16], hflip: ['bool'], padTo: ['int', 0, 4096],
   resize: ['int', 0, 4096], validation: ['num', 0, 1, 'open'], limitTrain: ['int', 1, BIG], limitTest: ['int', 1, BIG],
   imageSize: ['int', 1, 4096], workers: ['int', 0, 256], badImages: ['one', ['skip', 'fail']],
-  actBits: ['int', 1, 16], weightBits: ['int', 1, 32], lambda: ['num', 0, Infinity], lambdaW: ['num', 0, Infinity],
+  actBits: ['int', 1, 16], actBitsAt: ['bitsAt'], weightBits: ['int', 1, 32], lambda: ['num', 0, Infinity], lambdaW: ['num', 0, Infinity],
   method: ['one', ['entropy', 'compression', 'none']], temperature: ['num', 0, Infinity], temperatureAnneal: ['num', 0, Infinity],
   sampleRandom: ['int', 0, BIG], quantizeLinear: ['bool'], gradual: ['int', 0, BIG], noQuantEdges: ['bool'],
   clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss']], range: ['one', ['tensor', 'clip', 'channel']],
@@ -82,6 +82,11 @@ function breaks(rule: Rule, v: unknown): string | null {
     case 'bool': return typeof v === 'boolean' ? null : 'true or false';
     case 'str': return typeof v === 'string' && v.length > 0 ? null : 'a non-empty string';
     case 'one': return typeof v === 'string' && rule[1].includes(v) ? null : `one of ${rule[1].join(', ')}`;
+    case 'bitsAt': {
+      const ok = Array.isArray(v) && v.every((e: unknown) => e !== null && typeof e === 'object' && typeof (e as { pattern?: unknown }).pattern === 'string'
+        && Number.isSafeInteger((e as { bits?: unknown }).bits) && (e as { bits: number }).bits >= 1 && (e as { bits: number }).bits <= 16);
+      return ok ? null : 'a list of { pattern, bits } with bits an integer from 1 to 16';
+    }
   }
 }
 
