@@ -1,7 +1,7 @@
 // BERT run folders: each holds a Hugging Face-format model (config.json + model.safetensors, so
 // `catkit import --from hf` and transformers read it) and report.json (settings, per-epoch
 // numbers, the final metric and wall-clock seconds). A folder that already holds a report is never
-// overwritten. Flows: pretrain (MLM on offline text) → finetune (a text task) (CAT on BERT waits for the new CAT API: see the README).
+// overwritten. Flows: pretrain (MLM on offline text) → finetune (a text task) → cat (see text-cat-run.ts).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { manualSeed, tidy } from '../tensor/index.js';

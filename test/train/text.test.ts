@@ -99,3 +99,27 @@ test('catkit text finetune / eval on the CoLA fixture: a Hugging Face run folder
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('catkit text cat on the CoLA fixture: six Linear-input site kinds per layer, 8-bit Linear weights, bits/value per site type in the report', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-text-cat-'));
+  try {
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'text', ...args], { encoding: 'utf8', env: { ...process.env, CATKIT_THREADS: '1' } });
+    const common = ['--task', 'cola', '--data', path.join(FIXTURES, 'CoLA'), '--max-length', '16'];
+    const float = path.join(dir, 'float');
+    assert.equal(run('finetune', ...common, '--batch-size', '3', '--out', float, '--layers', '2', '--hidden', '32', '--epochs', '1').status, 0);
+    const out = path.join(dir, 'cat4');
+    const r = run('cat', ...common, '--batch-size', '3', '--init', float, '--out', out, '--bits', '4', '--lambda', '0.5', '--probs', '--calibration-batches', '2');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /cat cola: mcc -?\d\.\d{4} at \d\.\d{3} bits\/value/);
+    const rep = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const types = rep.sites.map((s: { type: string }) => s.type);
+    // embeddings.LayerNorm + per layer: probs, context, attention LayerNorm, GELU, output LayerNorm
+    assert.equal(rep.sites.length, 1 + 2 * 5);
+    assert.deepEqual([...new Set(types)].sort(), ['GELU → FFN out', 'LayerNorm → FFN', 'LayerNorm → Q/K/V', 'attention probs', 'context → attn out']);
+    assert.ok(rep.sites.every((s: { bits: number }) => s.bits === 4));
+    const per = rep.final.perType as { type: string; bitsPerValue: number }[];
+    assert.equal(per.length, 5);
+    assert.ok(per.every((t) => t.bitsPerValue > 0 && t.bitsPerValue <= 4), JSON.stringify(per));
+    const ev = run('eval', ...common, '--run', out);
+    assert.equal(ev.status, 0, ev.stderr);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -1,4 +1,4 @@
-// `catkit text pretrain | finetune | eval`: BERT on text tasks (option parsing only; the
+// `catkit text pretrain | finetune | cat | eval`: BERT on text tasks (option parsing only; the
 // engine loads when a command runs).
 import type { Command } from 'commander';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
@@ -26,7 +26,7 @@ interface TaskFlags { task: (typeof TASKS)[number]; data?: string; trainLimit?: 
 const taskOptions = (o: TaskFlags) => ({ data: o.data, trainLimit: o.trainLimit, devLimit: o.devLimit, trainFile: o.trainFile, devFile: o.devFile, textColumns: o.textColumns, labelColumn: o.labelColumn, header: o.header });
 
 export function registerTextCommands(program: Command): void {
-  const text = program.command('text').description('BERT on text: masked-LM pre-training, fine-tuning and evaluation (run folders in Hugging Face format)');
+  const text = program.command('text').description('BERT on text: masked-LM pre-training, fine-tuning, CAT and evaluation (run folders in Hugging Face format)');
 
   addThreadsOption(text.command('pretrain').description('masked-LM pre-training of a compact BERT on the offline text (Brown corpus + fine_foods training reviews)'))
     .requiredOption('--out <dir>', 'run folder to create')
@@ -65,6 +65,27 @@ export function registerTextCommands(program: Command): void {
       const r = finetuneRun({ ...o, taskOptions: taskOptions(o), log: say });
       const f = r.final as { metricName: string; metric: number };
       say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
+    });
+
+  addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
+    .requiredOption('--init <dir>', 'fine-tuned run folder (from `catkit text finetune`) or a Hugging Face classifier folder')
+    .requiredOption('--out <dir>', 'run folder to create')
+    .option('--bits <n>', 'activation bits at every site', int('--bits', 1, 16), 8)
+    .option('--weight-bits <n>', 'weight bits of every Linear (0: float weights)', int('--weight-bits', 0, 16), 8)
+    .option('--lambda <x>', 'weight of the mean soft entropy (bits/value) in the loss', float('--lambda', 0), 0)
+    .option('--probs', 'also quantize the attention probabilities')
+    .option('--epochs <n>', 'epochs', int('--epochs', 1), 1)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
+    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
+    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
+    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
+    .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
+    .option('--seed <n>', 'seed', int('--seed', 0), 0)
+    .action(async (o) => {
+      const { catRun } = await import('../../app/text-cat-run.js');
+      const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say });
+      const f = r.final as { metric: number; bitsPerValue: number };
+      say(`cat ${o.task}: ${String(r.metric)} ${f.metric.toFixed(4)} at ${f.bitsPerValue.toFixed(3)} bits/value, ${String(r.seconds)} s → ${o.out}`);
     });
 
   addThreadsOption(addTaskOptions(text.command('eval').description('evaluate a fine-tuned run folder on a task\'s dev split')))
