@@ -17,7 +17,7 @@ import { loadCheckpoint, readCheckpointMeta, CheckpointError, CHECKPOINT_JSON } 
 import { checkMemoryBudget } from '../train/memory-budget.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { createProgress, type Progress } from '../train/progress.js';
-import type { DistributedContext } from '../distributed/index.js';
+import { initFromEnv, type DistributedContext } from '../distributed/index.js';
 
 export interface RunOptions {
   outDir: string;
@@ -96,6 +96,19 @@ async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: strin
     if (main) writeReport(o.outDir, { ...report, task: config.task });
     return { ...report, task: config.task };
   } finally { await disposeSession(session); }
+}
+
+/**
+ * This process's part of a run: the whole run, or, when a launcher set WORLD_SIZE > 1 (catkit's
+ * --nproc-per-node or a torchrun-style one), one rank of a data-parallel group it joins first.
+ * Only the main rank (isMain) should print the report.
+ */
+export async function runTrainingFromEnv(config: RunConfig, o: Omit<RunOptions, 'dist'>): Promise<{ report: RunReport; isMain: boolean }> {
+  const dist = await initFromEnv();
+  try {
+    const report = await runTraining(config, { ...o, dist: dist ?? undefined });
+    return { report, isMain: !dist || dist.isMain };
+  } finally { dist?.group.destroy(); }
 }
 
 /** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */

@@ -140,17 +140,11 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
   process.stdout.write(`report: ${path.join(dir, report.task === 'eval' ? 'eval-report.json' : 'report.json')}\n`);
 }
 
-/**
- * Trains and prints the report. A worker of a data-parallel run (started by --nproc-per-node or a
- * torchrun-style launcher: WORLD_SIZE > 1) joins its group first; rank 0 prints.
- */
+/** Trains (as one rank when started by a data-parallel launcher) and prints the report from the main rank. */
 async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Promise<void> {
-  const { runTraining } = await engine();
-  const { initFromEnv } = await import('../../distributed/index.js');
-  const dist = await initFromEnv();
-  const report = await runTraining(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, dist: dist ?? undefined });
-  if (!dist || dist.isMain) printReport(report, o, o.out);
-  dist?.group.destroy();
+  const { runTrainingFromEnv } = await engine();
+  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches });
+  if (isMain) printReport(report, o, o.out);
 }
 
 export function registerTrainCommands(program: Command): void {
