@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { noGrad, tidy, dispose, type Tensor } from '../tensor/index.js';
 import { AdamW, SGD, paramGroupsNoDecay } from '../optim/index.js';
-import * as method from '../method/index.js';
+import { attachCat, toCodeArray, type Cat, type Rate, type RateRequest } from '../method/index.js';
 import { LedgerAccumulator } from '../ledger/index.js';
 import { buildDetector, isDetector, DETECTOR_NAMES } from '../models/detection/registry.js';
 import { VGG_SSD_REFERENCE_SITES } from '../models/detection/vgg-ssd.js';
@@ -108,27 +108,7 @@ export function detectionWeightsFile(init: string): string {
   return f;
 }
 
-/**
- * The part of the CAT API (issue 10: `attachCat`, rate terms and codes returned per forward) that
- * detection runs use. Resolved at run time so full-precision detection does not depend on it; `detect
- * cat` reports clearly when the build lacks it.
- */
-interface CatRate { sites: { site: string; bits: number; codes: Tensor | null }[]; sum(): Tensor | null }
-interface CatHandle {
-  sites: unknown[];
-  forward(x: Tensor, request?: { codes?: boolean; terms?: boolean }): { output: SsdOutputs; rate: CatRate };
-  calibrate(inputs: AsyncIterable<Tensor>): Promise<unknown[]>;
-}
-type AttachCat = (model: SSD, o: object) => CatHandle;
-/** True when this build has the per-forward CAT API. */
-export const hasCatApi = (): boolean => typeof (method as unknown as Record<string, unknown>).attachCat === 'function';
-function attachCat(model: SSD, o: object): CatHandle {
-  if (!hasCatApi()) throw new CatkitError('CAT_API_MISSING', 'detect cat needs the per-forward CAT API (attachCat, issue 10), which this build lacks');
-  return ((method as unknown as Record<string, unknown>).attachCat as AttachCat)(model, o);
-}
-const toCodeArray = (codes: Tensor, bits: number) => method.toCodeArray(codes, bits);
-
-interface Built { model: SSD; cat: CatHandle | null }
+interface Built { model: SSD; cat: Cat<Tensor, SsdOutputs> | null }
 
 function buildModel(c: DetectionRunConfig, weights: string | null): Built {
   const model = buildDetector(c.model, { numClasses: c.numClasses });
@@ -156,7 +136,7 @@ function loaders(c: DetectionRunConfig, size: number, log: (m: string) => void):
   };
 }
 
-const forward = (b: Built, x: Tensor, request?: { codes?: boolean; terms?: boolean }): { out: SsdOutputs; rate: CatRate | null } => {
+const forward = (b: Built, x: Tensor, request?: RateRequest): { out: SsdOutputs; rate: Rate | null } => {
   const input = b.model.preprocess(x);
   if (!b.cat) return { out: b.model.forward(input), rate: null };
   const r = b.cat.forward(input, request);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeVocSynthetic } from '../../src/data/voc-synthetic.js';
-import { hasCatApi, type DetectionReport } from '../../src/train/detection.js';
+import type { DetectionReport } from '../../src/train/detection.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 let dir = '';
@@ -50,7 +50,7 @@ test('detect train and detect eval on a synthetic VOCdevkit folder; bad options 
   assert.match(badModel.stderr, /unknown detection model 'yolo'; known: ssd300_vgg16, ssd512_vgg16, ssdlite320_mobilenet_v3_large/);
 });
 
-test('detect cat from the trained run: mAP, bits/value and one ledger row per site; detect eval reproduces it', { skip: hasCatApi() ? false : 'needs the per-forward CAT API (issue 10)' }, () => {
+test('detect cat from the trained run: mAP, bits/value and one ledger row per site; detect eval reproduces it', () => {
   const cat = path.join(dir, 'cat4');
   const c = catkit('detect', 'cat', ...common(), '--out', cat, '--init', fp(), '--epochs', '1', '--act-bits', '4', '--lambda', '0.05', '--calibration-batches', '1');
   assert.equal(c.status, 0, c.stderr);
