@@ -48,17 +48,12 @@ export function registerTextCommands(program: Command): void {
       say(`pretrain: held-out MLM loss ${h.after.loss.toFixed(3)}, masked-token accuracy ${h.after.accuracy.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
     });
 
-  addThreadsOption(addTaskOptions(text.command('finetune').description('fine-tune a BERT classifier on a text task')))
+  addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('finetune').description('fine-tune a BERT classifier on a text task')))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--init <dir>', 'start from a run or Hugging Face folder (a new classifier head is initialised); default: a fresh compact BERT')
     .option('--layers <n>', 'without --init: transformer layers', int('--layers', 1, 48), 2)
     .option('--hidden <n>', 'without --init: hidden size', int('--hidden', 16, 4096), 128)
-    .option('--pooling <mode>', "what the pooler reads: cls (Hugging Face) | mean (of the real tokens; for MLM-only pre-training, whose [CLS] carries nothing)", oneOf('--pooling', ['cls', 'mean'] as const))
-    .option('--epochs <n>', 'epochs', int('--epochs', 1), 3)
-    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
-    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
-    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
-    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
+    .option('--pooling <mode>', "what the pooler reads: cls (Hugging Face) | mean (of the real tokens; for MLM-only pre-training, whose [CLS] carries nothing)", oneOf('--pooling', ['cls', 'mean'] as const)), 3)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
       const { finetuneRun } = await import('../../app/text-runs.js');
@@ -67,18 +62,13 @@ export function registerTextCommands(program: Command): void {
       say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
     });
 
-  addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
+  addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
     .requiredOption('--init <dir>', 'fine-tuned run folder (from `catkit text finetune`) or a Hugging Face classifier folder')
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--bits <n>', 'activation bits at every site', int('--bits', 1, 16), 8)
     .option('--weight-bits <n>', 'weight bits of every Linear (0: float weights)', int('--weight-bits', 0, 16), 8)
     .option('--lambda <x>', 'weight of the mean soft entropy (bits/value) in the loss', float('--lambda', 0), 0)
-    .option('--probs', 'also quantize the attention probabilities')
-    .option('--epochs <n>', 'epochs', int('--epochs', 1), 1)
-    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
-    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
-    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
-    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01)
+    .option('--probs', 'also quantize the attention probabilities'), 1)
     .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
@@ -95,4 +85,14 @@ export function registerTextCommands(program: Command): void {
       const r = evalRun(o.run, o.task, taskOptions(o), { maxLength: o.maxLength, vocab: o.vocab });
       say(`eval ${o.task}: ${r.metricName} ${r.metric.toFixed(4)}; accuracy ${r.accuracy.toFixed(4)}, MCC ${r.mcc.toFixed(4)}, F1 ${r.f1.toFixed(4)} on ${r.examples} examples`);
     });
+}
+
+/** AdamW fine-tuning options shared by `text finetune` and `text cat` (they differ only in the default epochs). */
+function addFineTuneOptions(cmd: Command, epochs: number): Command {
+  return cmd
+    .option('--epochs <n>', 'epochs', int('--epochs', 1), epochs)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
+    .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
+    .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
+    .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01);
 }
