@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # libgloo-dev: Gloo headers for libtorch's c10d (multi-process training; libtorch-dev does not pull it in);
 # opencv-doc: ships digits.png, kept here only as the source of the committed demo fixture.
 # r-cran-modeldata: ships the small_fine_foods reviews (MIT) that the BERT sentiment task reads.
-APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3)
+# chromium: the headless browser the HTML report test renders report.html in (through puppeteer-core).
+APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3 chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -28,13 +28,20 @@ export {
 } from './app/run-config.js';
 export { readConfigFile, checkRunConfigFields, runConfigSchemaPath } from './app/config-file.js';
 export { buildSession, disposeSession, type Session } from './train/session.js';
-export { fit, trainStep, type FitOptions, type StepStats } from './train/trainer.js';
+export { fit, trainStep, type FitOptions, type FitResult, type StepStats } from './train/trainer.js';
+// Rate targets: λ found during training so the activations reach B bits/value (any training loop).
+export { RateTarget, RATE_TOLERANCE, rateTargetOptions, type RateTargetOptions, type RateOutcome, type RateEpoch } from './train/rate-target.js';
+export { RateController, RATE_METRICS, RATE_DEFAULTS, type RateMetric, type RateControllerOptions } from './train/rate-controller.js';
+export { measureSiteRates, type SiteRates } from './train/rate-measure.js';
 export { evaluateAccuracy, type Accuracy } from './train/evaluate.js';
 export { evaluateBandwidth, weightBandwidth, type BandwidthReport, type LayerBits, type WeightBits } from './train/bandwidth.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, CHECKPOINT_JSON, type CheckpointMeta, type EpochRecord } from './train/checkpoint.js';
 export { runTraining, runEvaluation, measure, type RunOptions, type EvaluationOptions } from './app/run.js';
 export { runDemo, type DemoRun } from './app/demo.js';
-export { buildReport, writeReport, type RunReport } from './report/index.js';
+export { runSweep, type SweepOptions, type SweepSummary } from './app/sweep.js';
+export { buildReport, writeReport, readReport, type RunReport, type RateReport } from './report/index.js';
+export { renderHtmlReport, writeHtmlReport } from './report/html.js';
+export { combineReports } from './report/combine.js';
 
 // Plain-text tables of reports and ledgers, as the CLI prints them.
 export { formatComparison, formatLayers, formatLedgerTable } from './cli/tables.js';

@@ -7,6 +7,7 @@ import { CatkitError } from '../errors.js';
 import { CHECKPOINT_JSON } from '../train/checkpoint-meta.js';
 import type { RunReport } from '../report/index.js';
 import { runTraining } from './run.js';
+import { writeHtmlReport } from '../report/html.js';
 import { demoCatConfig, demoFullPrecisionConfig, type DemoSettings } from './run-config.js';
 
 export interface DemoRun { label: string; dir: string; report: RunReport }
@@ -35,5 +36,7 @@ export async function runDemo(d: DemoSettings, out: string, log: (line: string) 
     log(`[${i + 2}/3] CAT ${d.actBits}-bit activations, 8-bit weights, λ = ${lambda} (${d.catEpochs} epochs) → ${dir}`);
     runs.push({ label: `cat λ=${lambda}`, dir, report: await runTraining(demoCatConfig(d, dirs.fp, fp, lambda), { outDir: dir, force }) });
   }
+  // One page for the three runs (accuracy vs bits, histograms λ = 0 vs λ > 0, curves, ledger).
+  writeHtmlReport(path.join(out, 'report.html'), runs, { title: `catkit demo: ${d.model} on digits, ${d.actBits}-bit CAT` });
   return runs;
 }

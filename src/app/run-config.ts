@@ -69,6 +69,12 @@ export interface CatFlags extends DataFlags, OptimFlags {
   range?: RunConfig['range'];
   sampleStride?: number;
   sampleImages?: number;
+  /** Rate target (λ from the controller). */
+  targetBits?: number;
+  /** --target-bits-at PATTERN=B, already parsed. */
+  targetBitsAt?: { pattern: string; bits: number }[];
+  targetMetric?: RunConfig['targetMetric'];
+  targetTolerance?: number;
 }
 
 type Given = Partial<RunConfig>;
@@ -95,6 +101,7 @@ function catFields(f: CatFlags): Given {
     temperature: f.temperature, temperatureAnneal: f.temperatureAnneal, sampleRandom: f.sampleRandom, quantizeLinear: f.quantizeLinear,
     bnRecalibration: f.bnRecalibrate, noQuantEdges: f.quantEdges === undefined ? undefined : !f.quantEdges, clipInit: f.clipInit,
     range: f.range, sampleStride: f.sampleStride, sampleImages: f.sampleImages, weightBits: f.weightBits,
+    targetBits: f.targetBits, targetBitsAt: f.targetBitsAt?.length ? f.targetBitsAt : undefined, targetMetric: f.targetMetric, targetTolerance: f.targetTolerance,
   });
 }
 
@@ -110,6 +117,7 @@ function fileFields(file: Given | undefined, task: RunConfig['task']): Given {
 const CAT_ONLY_FIELDS = [
   'actBits', 'actBitsAt', 'weightBits', 'lambda', 'lambdaW', 'method', 'temperature', 'temperatureAnneal', 'sampleRandom', 'quantizeLinear', 'gradual',
   'noQuantEdges', 'clipInit', 'range', 'sampleStride', 'sampleImages', 'calibrationBatches', 'bnRecalibration',
+  'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance',
 ] as const satisfies readonly (keyof RunConfig)[];
 
 function refuseCatFields(file: Given | undefined): void {

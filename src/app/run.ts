@@ -5,12 +5,14 @@ import path from 'node:path';
 import { dispose, getNumThreads } from '../tensor/index.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { refuseOutputIsInput } from '../io/same-path.js';
-import { buildReport, writeReport, type RunReport } from '../report/index.js';
+import { buildReport, readBaseline, writeReport, type RateReport, type RunReport } from '../report/index.js';
+import { writeHtmlReport } from '../report/html.js';
 import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from '../train/config.js';
 import { CatkitError } from '../errors.js';
 import { isImageFolderDataset } from '../data/index.js';
 import { buildSession, disposeSession, type Session } from '../train/session.js';
 import { fit } from '../train/trainer.js';
+import type { RateTarget } from '../train/rate-target.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
 import { loadCheckpoint, readCheckpointMeta, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
@@ -54,7 +56,7 @@ export async function runTraining(config: RunConfig, o: RunOptions): Promise<Run
 }
 
 /** Files of a finished or interrupted run that --force replaces. */
-const RUN_FILES = /^(checkpoint\.json|checkpoint-epoch\d+\.safetensors|report\.json|eval-report\.json)$/;
+const RUN_FILES = /^(checkpoint\.json|checkpoint-epoch\d+\.safetensors|report\.(json|html)|eval-report\.(json|html))$/;
 
 /**
  * Under the run folder's lock (the check that holds when two runs start at once): a new run never
@@ -90,11 +92,23 @@ async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: strin
     if (main) logSession(session, progress);
     if (o.dist && main) progress.stop(`data-parallel: ${o.dist.worldSize} processes, batch ${config.batchSize} each (${config.batchSize * o.dist.worldSize} per step)`);
     const t0 = performance.now();
-    const history = await fit(session, { outDir: o.outDir, resume: o.resume, progress, dist: o.dist });
+    const { history, rate, restoredEpoch } = await fit(session, { outDir: o.outDir, resume: o.resume, progress, dist: o.dist });
     const trainSeconds = (performance.now() - t0) / 1000;
-    const report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist);
-    if (main) writeReport(o.outDir, { ...report, task: config.task });
-    return { ...report, task: config.task };
+    let report: RunReport;
+    try {
+      report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist, main ? progress : undefined);
+      if (rate) {
+        const r = rateReport(rate, report, restoredEpoch);
+        report = { ...report, rate: r, lambda: rate.controller.lambdas[0]! };
+        progress.stop(r.message);
+      }
+    } finally { rate?.dispose(); }
+    const final = { ...report, task: config.task };
+    if (main) {
+      writeReport(o.outDir, final);
+      writeHtmlReport(path.join(o.outDir, 'report.html'), [{ label: path.basename(path.resolve(o.outDir)), report: final }]);
+    }
+    return final;
   } finally { await disposeSession(session); }
 }
 
@@ -111,21 +125,33 @@ export async function runTrainingFromEnv(config: RunConfig, o: Omit<RunOptions, 
   } finally { dist?.group.destroy(); }
 }
 
+/** The report's rate section: the outcome against the final test-set measurement of each site. */
+function rateReport(rate: RateTarget, report: RunReport, restoredEpoch: number | null): RateReport {
+  const byName = new Map(report.layers.map((l) => [l.name, l]));
+  const sites = rate.sites.map((n) => byName.get(n));
+  const out = rate.outcome(sites.map((l) => l?.[rate.metric] ?? NaN), sites.map((l) => l?.numel ?? 0), restoredEpoch);
+  return {
+    metric: out.metric, reached: out.reached, message: out.message, bestEpoch: out.bestEpoch, trajectory: [...out.trajectory],
+    groups: out.groups.map((g) => ({ ...g, sites: g.sites.map((i) => out.siteNames[i]!) })),
+  };
+}
+
 /** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */
 export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number,
-  dist?: DistributedContext): Promise<RunReport> {
+  dist?: DistributedContext, progress?: Progress): Promise<RunReport> {
   const t0 = performance.now();
   const c = s.config;
   const quantized = s.cat !== null;
-  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist }) : null;
+  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress }) : null;
   const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
-  return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 });
+  return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 },
+    { baseline: c.task === 'cat' ? readBaseline(c.init) : null });
 }
 
 export interface EvaluationOptions {
   codedBatches?: number;
-  /** Write eval-report.json beside the checkpoint (default true). */
+  /** Write eval-report.json and eval-report.html into the run folder (beside checkpoint.json; default true). */
   write?: boolean;
   /** Read the data from here instead of the folder the run recorded (same dataset, moved or mounted elsewhere). */
   data?: string;
@@ -155,8 +181,11 @@ export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {
     const main = !o.dist || o.dist.isMain;
     checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
     if (o.progress && main) logSession(session, o.progress);
-    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist);
-    if (o.write !== false && main) writeReport(ck.dir, report, 'eval-report.json');
+    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist, main ? o.progress : undefined);
+    if (o.write !== false && main) {
+      writeReport(ck.dir, report, 'eval-report.json');
+      writeHtmlReport(path.join(ck.dir, 'eval-report.html'), [{ label: `${path.basename(path.resolve(ck.dir))} (eval)`, report }]);
+    }
     return report;
   } finally {
     dispose([...ck.model.values(), ...ck.optimizer.values()]);

@@ -6,6 +6,8 @@ import { registerTrainCommands } from './commands/train.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerTextCommands } from './commands/text.js';
+import { registerReportCommand } from './commands/report.js';
+import { registerSweepCommand } from './commands/sweep.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDetectionCommands } from './commands/detection.js';
 import { describeCommanderError, describeError } from './exit.js';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerTextCommands(program);
   registerDataCommands(program);
   registerDetectionCommands(program);
+  registerReportCommand(program);
+  registerSweepCommand(program);
   return program;
 }
 

@@ -12,7 +12,7 @@ const f = (x: number | null | undefined, d = 3): string => (x === null || x === 
 export function formatComparison(rows: { label: string; report: RunReport }[]): string {
   const head = ['run', 'top-1', 'act bits', 'λ', 'entropy', 'huffman', 'rans', 'zero-run', '× vs b-bit', '× vs 32-bit'];
   const body = rows.map(({ label, report: r }) => [
-    label, f(r.accuracy * 100, 2) + ' %', r.actBits === null ? '32' : String(r.actBits), r.actBits === null ? '—' : String(r.lambda),
+    label, f(r.accuracy * 100, 2) + ' %', r.actBits === null ? '32' : String(r.actBits), r.actBits === null ? '—' : String(Number(r.lambda.toPrecision(3))),
     f(r.bitsPerValue?.entropy), f(r.bitsPerValue?.huffman), f(r.bitsPerValue?.rans), f(r.bitsPerValue?.zerorun),
     r.compression ? f(r.compression.vsActBits.rans, 2) : '—', r.compression ? f(r.compression.vs32bit.rans, 1) : '—',
   ]);

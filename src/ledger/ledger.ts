@@ -60,6 +60,8 @@ export interface LedgerRow {
   /** Σ over batches of elements × Shannon entropy of that batch (the adaptive bound). */
   readonly entropyBits: number;
   readonly entropyPerValue: number;
+  /** Count of each symbol 0 … 2^b − 1 over all batches (what the entropy is computed from). */
+  readonly histogram: readonly number[];
   /** Each batch coded with its own table (table bytes counted in bitsPerValue). */
   readonly adaptive: Readonly<Partial<Record<CodecName, CodecCost>>>;
   /** Each batch coded with the layer's calibration table, when one was given. */
@@ -109,7 +111,7 @@ export interface CostSums { payload: number; table: number; container: number }
 export interface LedgerState {
   codecs: CodecName[];
   layers: {
-    name: string; bits: number; batches: number; elements: number; entropyBits: number; adaptive: Partial<Record<CodecName, CostSums>>;
+    name: string; bits: number; batches: number; elements: number; entropyBits: number; histogram?: number[]; adaptive: Partial<Record<CodecName, CostSums>>;
     staticElements: number; crossEntropyBits: number; staticCosts: Partial<Record<CodecName, CostSums>>;
   }[];
 }
@@ -135,6 +137,7 @@ interface LayerState {
   batches: number;
   elements: number;
   entropyBits: number;
+  histogram: Float64Array;
   adaptive: Map<CodecName, CostSums>;
   staticElements: number;
   crossEntropyBits: number;
@@ -162,7 +165,7 @@ export class LedgerAccumulator {
     checkBits(bits, `ledger layer '${layerName}'`);
     let st = this.layers.get(layerName);
     if (!st) {
-      st = { name: layerName, bits, batches: 0, elements: 0, entropyBits: 0, adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
+      st = { name: layerName, bits, batches: 0, elements: 0, entropyBits: 0, histogram: new Float64Array(2 ** bits), adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
       this.layers.set(layerName, st);
     } else if (st.bits !== bits) {
       fail('parameter_invalid', `ledger layer '${layerName}': batch has ${bits} bits, earlier batches had ${st.bits}`);
@@ -172,6 +175,7 @@ export class LedgerAccumulator {
     st.batches++;
     st.elements += n;
     st.entropyBits += n * shannonEntropy(counts);
+    for (let k = 0; k < alphabetSize; k++) st.histogram[k] += counts[k];
     const verify = this.options.verify ?? true;
     const code = (sums: Map<CodecName, CostSums>, name: CodecName, table?: EntropyTable) => {
       const parts = encodeContainerParts(symbols, { ...this.options, codec: name, alphabetSize, staticTable: table });
@@ -201,7 +205,7 @@ export class LedgerAccumulator {
     return {
       codecs: [...this.codecs],
       layers: [...this.layers.values()].map((st) => ({
-        name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, entropyBits: st.entropyBits, adaptive: sums(st.adaptive),
+        name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, entropyBits: st.entropyBits, histogram: [...st.histogram], adaptive: sums(st.adaptive),
         staticElements: st.staticElements, crossEntropyBits: st.crossEntropyBits, staticCosts: sums(st.staticCosts),
       })),
     };
@@ -220,12 +224,13 @@ export class LedgerAccumulator {
     for (const l of state.layers) {
       let st = this.layers.get(l.name);
       if (!st) {
-        st = { name: l.name, bits: l.bits, batches: 0, elements: 0, entropyBits: 0, adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
+        st = { name: l.name, bits: l.bits, batches: 0, elements: 0, entropyBits: 0, histogram: new Float64Array(2 ** l.bits), adaptive: new Map(), staticElements: 0, crossEntropyBits: 0, staticCosts: new Map() };
         this.layers.set(l.name, st);
       } else if (st.bits !== l.bits) {
         fail('parameter_invalid', `ledger merge: layer '${l.name}' has ${l.bits} bits here and ${st.bits} bits there`);
       }
       st.batches += l.batches; st.elements += l.elements; st.entropyBits += l.entropyBits;
+      (l.histogram ?? []).forEach((c, k) => { if (k < st!.histogram.length) st!.histogram[k] += c; });
       st.staticElements += l.staticElements; st.crossEntropyBits += l.crossEntropyBits;
       addSums(st.adaptive, l.adaptive);
       addSums(st.staticCosts, l.staticCosts);
@@ -253,7 +258,7 @@ export class LedgerAccumulator {
     for (const st of this.layers.values()) {
       layers.push({
         name: st.name, bits: st.bits, batches: st.batches, elements: st.elements, rawBits: st.elements * st.bits,
-        entropyBits: st.entropyBits, entropyPerValue: per(st.entropyBits, st.elements),
+        entropyBits: st.entropyBits, entropyPerValue: per(st.entropyBits, st.elements), histogram: [...st.histogram],
         adaptive: costs(st.adaptive, st.elements),
         ...(st.staticCosts.size > 0 || st.staticElements > 0
           ? { static: { crossEntropyBits: st.crossEntropyBits, crossEntropyPerValue: per(st.crossEntropyBits, st.staticElements), codecs: costs(st.staticCosts, st.staticElements) } }

@@ -41,7 +41,7 @@ export function clipFromStats(s: ActivationStats, rule: ClipInit, bits: number, 
 /** Collects per-site statistics over the forwards run inside it. */
 export class StatsRecorder implements ForwardRecorder {
   readonly calibrating = true;
-  readonly request = { terms: false, codes: false, histogram: false } as const;
+  readonly request = { terms: false, codes: false, histogram: false, histogramImages: 0 } as const;
   readonly stats = new Map<string, ActivationStats>();
 
   constructor(readonly owner: object) {}

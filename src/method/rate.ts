@@ -11,6 +11,11 @@ export interface RateRequest {
   codes?: boolean;
   /** Every quantizing site adds a histogram of its codes (2^b counts; cheap hard entropy for rate control). */
   histogram?: boolean;
+  /**
+   * Count only the codes of the first n entries along dim 0 (a batch's first n images): a per-step
+   * estimate at a fraction of the cost; the record's numel stays the whole output's. 0: all (default).
+   */
+  histogramImages?: number;
 }
 
 /** One site's contribution to one forward. Tensors live in the caller's tidy scope. */
@@ -24,7 +29,7 @@ export interface SiteRate {
   readonly term: Tensor | null;
   /** Integer codes 0 … 2^b − 1, shaped like the output (float dtype holding integers); when asked. */
   readonly codes: Tensor | null;
-  /** int64 counts of each code, length 2^b; when asked. */
+  /** int64 counts of each code, length 2^b (of the first histogramImages entries when asked so); when asked. */
   readonly histogram: Tensor | null;
 }
 
@@ -61,7 +66,9 @@ export class Rate implements ForwardRecorder {
   readonly calibrating = false;
 
   constructor(readonly owner: object, request: RateRequest = {}) {
-    this.request = { terms: request.terms ?? true, codes: request.codes ?? false, histogram: request.histogram ?? false };
+    const images = request.histogramImages ?? 0;
+    if (!Number.isInteger(images) || images < 0) throw new RangeError(`histogramImages must be a non-negative integer, got ${images}`);
+    this.request = { terms: request.terms ?? true, codes: request.codes ?? false, histogram: request.histogram ?? false, histogramImages: images };
   }
 
   observe(): void { /* only calibration observes raw outputs */ }

@@ -102,7 +102,7 @@ export class QuantSite extends Module {
       : null;
     const { value, codes } = this.#quantize(y, wantCodes);
     if (rec) {
-      const histogram = rec.request.histogram && codes ? tidy(() => F.bincount(codes.reshape([-1]).to('int64'), 1 << s.bits)) : null;
+      const histogram = rec.request.histogram && codes ? tidy(() => F.bincount(firstRows(codes, rec.request.histogramImages).reshape([-1]).to('int64'), 1 << s.bits)) : null;
       // Kept until Cat.forward hands them to its caller's scope (a model may run sites inside its own tidy).
       rec.record({
         site: this.name, bits: s.bits, signed: s.signed, numel: y.size,
@@ -128,4 +128,9 @@ export class QuantSite extends Module {
     if (!(value > 0) || !Number.isFinite(value)) throw new RangeError(`CAT site '${this.name}': clip must be a positive finite number, got ${value}`);
     noGrad(() => this.clip!.fill_(value));
   }
+}
+
+/** The first n entries of dim 0 (all when n is 0 or covers the tensor). */
+function firstRows(t: Tensor, n: number): Tensor {
+  return n > 0 && t.rank >= 1 && t.shape[0]! > n ? t.narrow(0, 0, n) : t;
 }

@@ -1,1 +1,3 @@
 export * from './report.js';
+export * from './read.js';
+export * from './schema.js';

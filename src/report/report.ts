@@ -1,11 +1,35 @@
 // The run report (DIR/report.json): what was run, how accurate it is and how many bits its feature
-// maps and weights cost, measured by real coding. One object shape for train, cat and eval.
+// maps and weights cost, measured by real coding. One object shape for train, cat and eval; the
+// JSON Schema with units is schema/report.schema.json.
 import path from 'node:path';
 import type { RunConfig } from '../train/config.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { BandwidthReport, LayerBits, WeightBits } from '../train/bandwidth.js';
 import type { Accuracy } from '../train/evaluate.js';
+
+/** The four ways bits/value are measured: the Shannon bound and three real coders. */
+export const BIT_METRICS = ['entropy', 'huffman', 'rans', 'zerorun'] as const;
+export type BitMetric = (typeof BIT_METRICS)[number];
+type PerMetric = Record<BitMetric, number>;
+
+/** Bytes per test image: raw b-bit storage and each coded form. */
+export interface BytesPerImage extends PerMetric { raw: number }
+
+export interface LayerReport extends LayerBits { bytesPerImage: BytesPerImage }
+
+/** Target-rate control of a run (--target-bits): targets, λ trajectory, outcome. */
+export interface RateReport {
+  metric: BitMetric;
+  groups: { name: string; target: number; sites: string[]; lambda: number; achieved: number | null; reached: boolean }[];
+  trajectory: { step: number; lambda: number[]; bits: number[] }[];
+  bestEpoch: number | null;
+  reached: boolean;
+  message: string;
+}
+
+/** The full-precision run a CAT run started from. */
+export interface Baseline { run: string; accuracy: number; accuracyDelta: number }
 
 export interface RunReport {
   task: RunConfig['task'] | 'eval';
@@ -22,11 +46,17 @@ export interface RunReport {
   testSamples: number;
   bitsPerValue: BandwidthReport['bitsPerValue'] | null;
   staticBitsPerValue: BandwidthReport['staticBitsPerValue'];
-  /** Compression of the coded feature maps against b-bit and 32-bit storage (rANS, entropy). */
-  compression: { vsActBits: { entropy: number; rans: number }; vs32bit: { entropy: number; rans: number } } | null;
-  layers: LayerBits[];
+  /** Compression of the coded feature maps against b-bit and 32-bit storage. */
+  compression: { vsActBits: PerMetric; vs32bit: PerMetric } | null;
+  layers: LayerReport[];
   weights: WeightBits | null;
   codedTestBatches: number;
+  /** Test images whose activations were coded (the divisor of bytesPerImage). */
+  codedImages: number;
+  /** Feature-map bytes moved per image over all sites, raw vs coded. */
+  bytesPerImage: BytesPerImage | null;
+  baseline: Baseline | null;
+  rate: RateReport | null;
   config: RunConfig;
   history: EpochRecord[];
   timing: { trainSeconds: number; evalSeconds: number; secondsPerEpoch: number | null };
@@ -34,30 +64,53 @@ export interface RunReport {
   createdAt: string;
 }
 
+export interface ReportExtras {
+  /** Accuracy of the run this one started from (CAT: the float model). */
+  baseline?: { run: string; accuracy: number } | null;
+  rate?: RateReport | null;
+  /** Overrides config.lambda (a target-rate run reports the λ it ended at). */
+  lambda?: number;
+}
+
+const perMetric = (f: (m: BitMetric) => number): PerMetric =>
+  Object.fromEntries(BIT_METRICS.map((m) => [m, f(m)])) as PerMetric;
+
+function layerBytes(l: LayerBits, images: number): BytesPerImage {
+  const perImage = images > 0 ? l.numel / images : 0;
+  return { raw: (perImage * l.bits) / 8, ...perMetric((m) => (perImage * l[m]) / 8) };
+}
+
 export function buildReport(task: RunReport['task'], config: RunConfig, accuracy: Accuracy, bandwidth: BandwidthReport | null,
-  weights: WeightBits | null, history: EpochRecord[], timing: { trainSeconds: number; evalSeconds: number }): RunReport {
+  weights: WeightBits | null, history: EpochRecord[], timing: { trainSeconds: number; evalSeconds: number }, extras: ReportExtras = {}): RunReport {
   const cat = config.task === 'cat';
   const bpv = bandwidth?.bitsPerValue ?? null;
   const actBits = cat ? config.actBits ?? null : null;
   const epochs = history.filter((h) => Number.isFinite(h.epochSeconds));
+  const images = bandwidth?.codedImages ?? 0;
+  const layers: LayerReport[] = (bandwidth?.layers ?? []).map((l) => ({ ...l, bytesPerImage: layerBytes(l, images) }));
+  const sum = (f: (b: BytesPerImage) => number) => layers.reduce((a, l) => a + f(l.bytesPerImage), 0);
   return {
     task, model: config.model, dataset: config.dataset, actBits, weightBits: cat ? config.weightBits ?? null : null,
-    lambda: cat ? config.lambda : 0, lambdaW: cat ? config.lambdaW : 0, method: cat ? config.method : 'none',
+    lambda: cat ? extras.lambda ?? config.lambda : 0, lambdaW: cat ? config.lambdaW : 0, method: cat ? config.method : 'none',
     accuracy: accuracy.top1, top5: accuracy.top5, testSamples: accuracy.n,
     bitsPerValue: bpv, staticBitsPerValue: bandwidth?.staticBitsPerValue ?? null,
-    compression: bpv && actBits ? {
-      vsActBits: { entropy: actBits / bpv.entropy, rans: actBits / bpv.rans },
-      vs32bit: { entropy: 32 / bpv.entropy, rans: 32 / bpv.rans },
-    } : null,
-    layers: bandwidth?.layers ?? [], weights, codedTestBatches: bandwidth?.codedBatches ?? 0,
+    compression: bpv && actBits ? { vsActBits: perMetric((m) => actBits / bpv[m]), vs32bit: perMetric((m) => 32 / bpv[m]) } : null,
+    layers, weights, codedTestBatches: bandwidth?.codedBatches ?? 0, codedImages: images,
+    bytesPerImage: layers.length ? { raw: sum((b) => b.raw), ...perMetric((m) => sum((b) => b[m])) } : null,
+    baseline: extras.baseline ? { ...extras.baseline, accuracyDelta: accuracy.top1 - extras.baseline.accuracy } : null,
+    rate: extras.rate ?? null,
     config, history,
     timing: { ...timing, secondsPerEpoch: epochs.length ? epochs.reduce((a, h) => a + h.epochSeconds!, 0) / epochs.length : null },
     catkitVersion: '0.1.0', createdAt: new Date().toISOString(),
   };
 }
 
+/** JSON text of a report; non-finite numbers (a coder that produced nothing) become null. */
+export const reportToJSON = (report: RunReport): string =>
+  JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1);
+
 export function writeReport(dir: string, report: RunReport, name = 'report.json'): string {
   const file = path.join(dir, name);
-  writeFileAtomic(file, JSON.stringify(report, null, 1));
+  writeFileAtomic(file, reportToJSON(report));
   return file;
 }

@@ -9,8 +9,18 @@ import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerSt
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
 import { convLayers, quantizationCodes, toCodeArray, type Cat } from '../method/index.js';
 import { evaluateAccuracy, type Accuracy } from './evaluate.js';
+import type { Progress } from './progress.js';
 
-export interface LayerBits { name: string; numel: number; entropy: number; huffman: number; rans: number; zerorun: number; zeroFraction: number }
+export interface LayerBits {
+  name: string;
+  /** Quantizer bit width b. */
+  bits: number;
+  numel: number;
+  entropy: number; huffman: number; rans: number; zerorun: number;
+  zeroFraction: number;
+  /** Count of each code 0 … 2^b − 1 over the coded test batches. */
+  histogram: number[];
+}
 
 export interface BandwidthReport {
   accuracy: Accuracy;
@@ -21,6 +31,8 @@ export interface BandwidthReport {
   layers: LayerBits[];
   /** Batches of the test set whose activations were coded. */
   codedBatches: number;
+  /** Images in those batches. */
+  codedImages: number;
   ledger: BandwidthLedger;
 }
 
@@ -35,14 +47,18 @@ export interface BandwidthOptions {
    * static tables are fitted by every rank on the same calibration batches.
    */
   dist?: DistributedContext;
+  /** Batches coded so far, with an ETA (coding is the slow part of an evaluation). */
+  progress?: Progress;
 }
 
 /**
  * Runs `source` through the CAT model, handing each site's integer codes of the first
- * `codedBatches` batches to `sink` (later batches only count for accuracy and compute no codes).
+ * `codedBatches` batches to `sink` (later batches only count for accuracy and compute no codes);
+ * `onCoded` hears this process's coded batches and images so far.
  */
 async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
-  codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext): Promise<Accuracy> {
+  codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext, onCoded?: (batches: number, images: number) => void): Promise<Accuracy> {
+  let batches = 0, images = 0;
   return evaluateAccuracy(cat.model, source, {
     maxBatches: evaluatedBatches, dist,
     forward: (x, batch) => {
@@ -51,6 +67,7 @@ async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, 
       for (const r of rate.sites) if (r.codes) sink(r.site, toCodeArray(r.codes, r.bits), r.bits);
       return output;
     },
+    onBatch: (batch, n) => { if (batch < codedBatches) { images += n; onCoded?.(++batches, images); } },
   });
 }
 
@@ -69,18 +86,27 @@ export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration
   const acc = new LedgerAccumulator();
   const zeros = new Map<string, { zero: number; n: number }>();
   const maxBatches = o.maxBatches ?? Infinity;
+  const toCode = Math.min(maxBatches, test.numBatches);
+  let codedImages = 0;
+  o.progress?.start('coding test activations', toCode);
+  const t0 = performance.now();
   const accuracy = await collectCodes(cat, test, (site, codes, bits) => {
     acc.add(site, bits, codes, tables.get(site));
     const z = zeros.get(site) ?? { zero: 0, n: 0 };
     for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;
     z.n += codes.length;
     zeros.set(site, z);
-  }, maxBatches, Infinity, o.dist);
+  }, maxBatches, Infinity, o.dist, (batches, images) => {
+    codedImages = images;
+    o.progress?.update(batches, { images: String(images) });
+  });
   const coded = Math.min(maxBatches, test.numBatches);
+  if (o.dist) codedImages = (await o.dist.allgatherJson<number>(codedImages)).reduce((a, b) => a + b, 0);
+  o.progress?.stop(`coded ${coded} test batches (${codedImages} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const ledger = o.dist ? await mergeShards(o.dist, acc, zeros) : acc.finish();
   const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
   const layers = ledger.layers.map((r) => ({
-    name: r.name, numel: r.elements, entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
+    name: r.name, bits: r.bits, numel: r.elements, histogram: [...r.histogram], entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
     zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
   }));
   const t = ledger.total;
@@ -90,7 +116,7 @@ export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration
     staticBitsPerValue: t.static
       ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
       : null,
-    layers, codedBatches: coded, ledger,
+    layers, codedBatches: coded, codedImages, ledger,
   };
 }
 

@@ -52,7 +52,7 @@ export function readCheckpointMeta(dirOrFile: string): { meta: CheckpointMeta; d
   return { meta, dir };
 }
 
-type Rule = readonly ['bitsAt'] | readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
+type Rule = readonly ['bitsAt'] | readonly ['targetsAt'] | readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
 const BIG = Number.MAX_SAFE_INTEGER;
 
 /** What each saved config field may hold: the CLI's ranges, so a saved run is one the CLI could have made. */
@@ -69,6 +69,8 @@ const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
   sampleRandom: ['int', 0, BIG], quantizeLinear: ['bool'], gradual: ['int', 0, BIG], noQuantEdges: ['bool'],
   clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss']], range: ['one', ['tensor', 'clip', 'channel']],
   sampleStride: ['int', 1, BIG], sampleImages: ['int', 1, BIG], calibrationBatches: ['int', 1, BIG], bnRecalibration: ['int', 0, BIG],
+  targetBits: ['num', 0, Infinity, 'open'], targetBitsAt: ['targetsAt'], targetMetric: ['one', ['entropy', 'huffman', 'rans', 'zerorun']],
+  targetTolerance: ['num', 0, Infinity, 'open'],
 };
 
 /** Why `v` breaks `rule`, or null. */
@@ -86,6 +88,11 @@ function breaks(rule: Rule, v: unknown): string | null {
       const ok = Array.isArray(v) && v.every((e: unknown) => e !== null && typeof e === 'object' && typeof (e as { pattern?: unknown }).pattern === 'string'
         && Number.isSafeInteger((e as { bits?: unknown }).bits) && (e as { bits: number }).bits >= 1 && (e as { bits: number }).bits <= 16);
       return ok ? null : 'a list of { pattern, bits } with bits an integer from 1 to 16';
+    }
+    case 'targetsAt': {
+      const ok = Array.isArray(v) && v.every((e: unknown) => e !== null && typeof e === 'object' && typeof (e as { pattern?: unknown }).pattern === 'string'
+        && (e as { pattern: string }).pattern !== '' && typeof (e as { bits?: unknown }).bits === 'number' && (e as { bits: number }).bits > 0 && Number.isFinite((e as { bits: number }).bits));
+      return ok ? null : 'a list of { pattern, bits } with bits a positive number of bits';
     }
   }
 }

@@ -3,6 +3,7 @@
 import type { ClipInit, RangeMode, RegularizerKind } from '../method/index.js';
 import { IMAGE_FOLDER_LAYOUT, isImageFolderDataset } from '../data/registry.js';
 import { CatkitError } from '../errors.js';
+import type { RateMetric } from './rate-controller.js';
 
 export interface RunConfig {
   task: 'train' | 'cat';
@@ -68,6 +69,15 @@ export interface RunConfig {
   calibrationBatches: number;
   /** Re-estimate batch-norm statistics on this many training batches after each CAT epoch (0: off). */
   bnRecalibration: number;
+  // ---- rate target (CAT): λ is adjusted so the activations reach these bits/value ----
+  /** Target bits/value over all sites (or those no per-site pattern takes). */
+  targetBits?: number;
+  /** Per-site targets by dotted-name glob (first matching pattern wins). */
+  targetBitsAt?: { pattern: string; bits: number }[];
+  /** What the target measures: the Shannon entropy or a real coder's size (default entropy). */
+  targetMetric?: RateMetric;
+  /** A target counts as reached within ± this many bits (default 0.1). */
+  targetTolerance?: number;
 }
 
 export const TRAIN_DEFAULTS: RunConfig = {
@@ -149,7 +159,10 @@ export function describeConfig(c: RunConfig): string {
   const schedule = c.schedule === 'step' ? `step ×${g(c.gamma)} every ${c.stepSize} epochs`
     : c.schedule === 'exponential' ? `exponential ×${g(c.gamma)} over the run` : c.schedule;
   const cat = c.task === 'cat'
-    ? `; CAT ${c.actBits ?? 4}-bit activations${c.actBitsAt?.length ? ` (${c.actBitsAt.map((e) => `${e.pattern}: ${e.bits}`).join(', ')})` : ''}, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${g(c.lambda)}, λ_w ${g(c.lambdaW)}, ${c.method}`
+    ? `; CAT ${c.actBits ?? 4}-bit activations${c.actBitsAt?.length ? ` (${c.actBitsAt.map((e) => `${e.pattern}: ${e.bits}`).join(', ')})` : ''}, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, ` +
+      (c.targetBits !== undefined || c.targetBitsAt?.length
+        ? `target ${[...(c.targetBits !== undefined ? [`${c.targetBits}`] : []), ...(c.targetBitsAt ?? []).map((t) => `${t.pattern}=${t.bits}`)].join(', ')} bits (${c.targetMetric ?? 'entropy'}, λ from the controller)`
+        : `λ ${g(c.lambda)}`) + `, λ_w ${g(c.lambdaW)}, ${c.method}`
     : '';
   return `${c.task} ${c.model}${c.widthMultiplier !== 1 ? ` ×${g(c.widthMultiplier)}` : ''} on ${data}${limits ? ` (${limits})` : ''}: `
     + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${g(c.lr)}, weight decay ${g(c.weightDecay)}, ${schedule}`
@@ -190,6 +203,14 @@ export function validateConfig(c: RunConfig): void {
     if (!(c.lambda >= 0)) throw new ConfigError(`--lambda must be >= 0, got ${c.lambda}`);
     if (!(c.lambdaW >= 0)) throw new ConfigError(`--lambda-w must be >= 0, got ${c.lambdaW}`);
     if (!['entropy', 'compression', 'none'].includes(c.method)) throw new ConfigError(`--method must be entropy, compression or none, got '${c.method}'`);
+    const targeted = c.targetBits !== undefined || (c.targetBitsAt?.length ?? 0) > 0;
+    if (c.targetBits !== undefined && !(c.targetBits > 0 && Number.isFinite(c.targetBits))) throw new ConfigError(`--target-bits must be a positive number of bits, got ${c.targetBits}`);
+    for (const t of c.targetBitsAt ?? []) if (!(t.bits > 0) || !t.pattern) throw new ConfigError(`--target-bits-at ${t.pattern}=${t.bits}: needs a pattern and a positive number of bits`);
+    if (c.targetMetric !== undefined && !['entropy', 'huffman', 'rans', 'zerorun'].includes(c.targetMetric)) throw new ConfigError(`--target-metric must be entropy, huffman, rans or zerorun, got '${c.targetMetric}'`);
+    if (c.targetTolerance !== undefined && !(c.targetTolerance > 0)) throw new ConfigError(`--target-tolerance must be positive, got ${c.targetTolerance}`);
+    if (!targeted && (c.targetMetric !== undefined || c.targetTolerance !== undefined)) throw new ConfigError('--target-metric and --target-tolerance go with --target-bits or --target-bits-at');
+    if (targeted && c.method === 'none') throw new ConfigError('--target-bits needs an activation term to steer: --method entropy (default) or compression');
+    if (targeted && c.range === 'channel') throw new ConfigError('--target-bits measures rounded codes on one grid per tensor: use --range tensor or clip, not channel');
   }
 }
 

@@ -7,8 +7,8 @@ import type { DistributedContext } from '../distributed/index.js';
 export interface Accuracy { top1: number; top5: number | null; n: number }
 
 export interface EvaluateOptions {
-  /** Called after each batch. */
-  onBatch?: () => void;
+  /** Called after each batch with its index in the whole source and its number of samples. */
+  onBatch?: (batchIndex: number, samples: number) => void;
   /**
    * Runs the model on a batch (default: model.forward), inside the batch's no-grad tidy scope: a CAT
    * evaluation runs cat.forward here and reads each site's codes from the returned rate. batchIndex
@@ -44,7 +44,7 @@ export async function evaluateAccuracy(model: Module, source: BatchSource, o: Ev
             }
             n += batch.y.shape[0]!;
           }));
-          o.onBatch?.();
+          o.onBatch?.(globalBatchIndex(seen, shard), batch.y.shape[0]!);
         } finally { dispose(batch); }
         if (globalBatchIndex(++seen, shard) >= maxBatches) break;
       }

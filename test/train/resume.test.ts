@@ -53,6 +53,9 @@ test('resume after an interruption reproduces the uninterrupted run exactly (flo
     assertSameWeights(straight, resumed, 'float');
     const ck = loadCheckpoint(resumed);
     assert.equal(ck.meta.history.length, 3);
+    // history[].lr is the rate each epoch trained at: cosine over 3 epochs from 0.05 (not the next epoch's).
+    const lrs = ck.meta.history.map((h) => h.lr!);
+    [0.05, 0.05 * (1 + Math.cos(Math.PI / 3)) / 2, 0.05 * (1 + Math.cos((2 * Math.PI) / 3)) / 2].forEach((want, i) => assert.ok(Math.abs(lrs[i]! - want) < 1e-9, `epoch ${i + 1} lr ${lrs[i]} != ${want}`));
     dispose([...ck.model.values(), ...ck.optimizer.values()]);
     assert.deepEqual(readdirSync(resumed).filter((f) => f.endsWith('.safetensors')), ['checkpoint-epoch3.safetensors']);
 
@@ -72,5 +75,18 @@ test('resume after an interruption reproduces the uninterrupted run exactly (flo
     assert.deepEqual(saved.meta.config.actBitsAt, [{ pattern: 'layer1.*', bits: 6 }]);
     const s = buildSession(cat);
     try { assert.deepEqual(s.cat!.rows().filter((r) => r.bits === 6).map((r) => r.site), ['layer1.0.relu1', 'layer1.0.relu2']); } finally { s.model.dispose(); }
+
+    // A rate target resumes exactly too: the controller's state travels in the checkpoint.
+    const target: RunConfig = { ...cat, lambda: 0, actBitsAt: undefined, targetBits: 1.5 };
+    const tStraight = path.join(root, 'target-straight'), tResumed = path.join(root, 'target-resumed');
+    await trainStraight(target, tStraight);
+    await trainInTwoParts(target, tResumed);
+    assertSameWeights(tStraight, tResumed, 'rate target');
+    const t = loadCheckpoint(tResumed);
+    dispose([...t.model.values(), ...t.optimizer.values()]);
+    const rate = t.meta.extra.rate as { controller: { step: number; groups: { lambda: number }[] }; step: number };
+    assert.equal(rate.step, 2 * 8, "2 epochs of 256 images in batches of 32");
+    assert.ok(rate.controller.groups[0]!.lambda > 0, 'λ was raised toward 1.5 bits');
+    for (const h of t.meta.history) assert.ok(h.lambda! > 0 && h.bits! > 0 && h.metricBits === h.bits, JSON.stringify(h));
   } finally { rmSync(root, { recursive: true, force: true }); }
 });

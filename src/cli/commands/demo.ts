@@ -1,4 +1,5 @@
 // `catkit demo`: the README's main job on the embedded digits data (the flow is app/demo.ts).
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DEMO_DEFAULTS, type DemoSettings } from '../../app/run-config.js';
 import { addThreadsOption, float, int } from '../options.js';
@@ -24,5 +25,6 @@ export function registerDemoCommand(program: Command): void {
       process.stdout.write(`\nbits are per activation value, weighted by element count over the ${last.layers.length} quantized ReLU outputs; ` +
         `entropy is the Shannon bound, huffman / rans / zero-run are real coded streams (tables included).\n`);
       process.stdout.write(`done in ${((performance.now() - t0) / 1000).toFixed(0)} s; reports in ${o.out}/*/report.json\n`);
+      process.stdout.write(`HTML report: ${path.join(o.out, 'report.html')}\n`);
     });
 }

@@ -12,6 +12,7 @@ import { addThreadsOption, float, int, oneOf } from '../options.js';
 import { addLaunchOptions, launchIfRequested } from '../launch.js';
 import type { RunConfig } from '../../train/config.js';
 import { formatComparison, formatLayers } from '../tables.js';
+import { parseSiteTarget } from '../../train/rate-controller.js';
 
 type Task = 'train' | 'cat';
 interface OutputFlags { json?: boolean; codedBatches?: number }
@@ -27,7 +28,7 @@ function byRecipe(key: 'lr' | 'momentum' | 'weightDecay' | 'schedule' | 'sampleI
 }
 
 /** Model and data options. */
-function addDataOptions(cmd: Command, task: Task): Command {
+export function addDataOptions(cmd: Command, task: Task): Command {
   const fromInit = task === 'cat' ? 'the --init run\'s' : '';
   return cmd.optionsGroup('Model and data:')
     .option('--data <dir>', `dataset folder (default: ${task === 'cat' ? 'the --init run\'s' : 'the installed/embedded copy'}; imagenet: required, DIR/train/<wnid>/*.JPEG + DIR/val/)`)
@@ -47,7 +48,7 @@ function addDataOptions(cmd: Command, task: Task): Command {
 }
 
 /** Optimisation options. */
-function addOptimOptions(cmd: Command, task: Task): Command {
+export function addOptimOptions(cmd: Command, task: Task): Command {
   cmd.optionsGroup('Optimisation:');
   if (task === 'cat') {
     cmd.option('--recipe <name>', `optimisation recipe the options below override: ${CAT_RECIPE_NAMES.join(' | ')} (default: default; see below)`, oneOf('--recipe', CAT_RECIPE_NAMES));
@@ -69,7 +70,7 @@ function addOptimOptions(cmd: Command, task: Task): Command {
 }
 
 /** Run folder and output options. */
-function addRunOptions(cmd: Command): Command {
+export function addRunOptions(cmd: Command): Command {
   return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:'))
     .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume or --force)')
     .option('--config <file>', 'run settings as JSON (schema/run-config.schema.json: the fields checkpoint.json records, or a checkpoint.json); options given here override it')
@@ -84,7 +85,7 @@ function collectSiteBits(v: string, list: { pattern: string; bits: number }[] | 
   try { return [...(list ?? []), parseSiteBits(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
 }
 
-function addCatOptions(cmd: Command): Command {
+export function addCatOptions(cmd: Command): Command {
   const c = CAT_DEFAULTS, t = TRAIN_DEFAULTS;
   return cmd.optionsGroup('CAT:')
     .option('--act-bits <b>', `activation bit width (default: ${c.actBits})`, int('--act-bits', 1, 16))
@@ -103,7 +104,15 @@ function addCatOptions(cmd: Command): Command {
     .option('--quantize-linear', 'also quantize Linear weights to --weight-bits (default: convolutions only)')
     .option('--no-quant-edges', 'keep the last activation unquantized, as the reference\'s --noQuantEdges (default: all quantized)')
     .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss (default: ${t.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const))
-    .option('--range <mode>', `quantization range: tensor (batch min/max) | clip | channel (default: ${t.range})`, oneOf('--range', ['tensor', 'clip', 'channel'] as const));
+    .option('--range <mode>', `quantization range: tensor (batch min/max) | clip | channel (default: ${t.range})`, oneOf('--range', ['tensor', 'clip', 'channel'] as const))
+    .optionsGroup('Rate target (λ is found during training):')
+    .option('--target-bits <B>', 'target activation bits/value (entropy, or --target-metric); --lambda then applies only to sites outside every target (default: none, λ fixed)', float('--target-bits', 0))
+    .option('--target-bits-at <pattern=B>', 'per-site target by dotted-name glob, e.g. \'layer1.*=1.5\'; repeatable, first match wins, other sites follow --target-bits (default: none)',
+      (v: string, prev: { pattern: string; bits: number }[] = []) => {
+        try { return [...prev, parseSiteTarget(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+      })
+    .option('--target-metric <m>', 'what the target measures: entropy | huffman | rans | zerorun, the last three real coded sizes (default: entropy)', oneOf('--target-metric', ['entropy', 'huffman', 'rans', 'zerorun'] as const))
+    .option('--target-tolerance <bits>', 'a target counts as reached within ± this (default: 0.1)', float('--target-tolerance', 0));
 }
 
 const TRAIN_HELP = `
