@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { mulberry32 } from './random.js';
 import { resizeToChw, ssdTrainTransform, type Annot } from './ssd-augment.js';
-import { readBounded } from './voc.js';
+import { readFileBounded } from '../io/safe-files.js';
 
 export interface VocDecodeRequest { id: number; file: string; maxBytes: number; size: number; train: boolean; seed: number; boxes: number[]; labels: number[]; width: number; height: number }
 export type VocDecodeReply = { id: number; data: Float32Array; boxes: number[]; labels: number[] } | { id: number; error: string };
@@ -14,7 +14,7 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 async function decode(r: VocDecodeRequest): Promise<{ data: Float32Array; boxes: number[]; labels: number[] }> {
-  const buf = readBounded(r.file, r.maxBytes);
+  const buf = readFileBounded(r.file, { maxBytes: r.maxBytes });
   const { data, info } = await sharp(buf, { failOn: 'truncated', limitInputPixels: 20000 * 20000 }).toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
   if (info.width !== r.width || info.height !== r.height) throw new Error(`image is ${info.width}×${info.height} but its annotation says ${r.width}×${r.height}`);

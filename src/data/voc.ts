@@ -5,10 +5,11 @@
 // fast-xml-parser as data only. Problems (malformed XML, missing image, a box outside the image or
 // with zero area, an unknown class) are one-line errors naming the file, or with badImages 'skip'
 // the image is left out and counted.
-import { closeSync, existsSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CatkitError } from '../errors.js';
+import { readFileBounded, resolveInside as resolveInsideFolder } from '../io/safe-files.js';
 
 /** The 20 VOC classes in the devkit's order; label k + 1 (0 is background). */
 export const VOC_CLASSES: readonly string[] = Object.freeze([
@@ -62,32 +63,11 @@ export function parseVocSets(spec: string): VocSetSpec[] {
   return sets;
 }
 
-/** Reads at most `max` bytes of a regular file; larger files are refused. */
-export function readBounded(file: string, max: number): Buffer {
-  const fd = openSync(file, 'r');
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw bad(file, 'not a regular file');
-    if (st.size > max) throw bad(file, `${st.size} bytes, more than the ${max}-byte limit`);
-    const buf = Buffer.alloc(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally { closeSync(fd); }
-}
-
 /** `rel` under `dir`, resolved through symlinks, refused if it leaves `dir` or does not exist. */
 export function resolveInside(dir: string, rel: string, what: string): string {
   const joined = path.join(dir, rel);
   if (!existsSync(joined)) throw bad(joined, `missing ${what}`);
-  const real = realpathSync(joined);
-  const base = realpathSync(dir);
-  if (real !== base && !real.startsWith(base + path.sep)) throw bad(joined, `${what} resolves outside ${dir} (to ${real})`);
-  return real;
+  return resolveInsideFolder(dir, rel, joined, { what });
 }
 
 /** The VOCyyyy folder of a year: ROOT/VOCyyyy, or ROOT itself when it is that folder. */
@@ -145,7 +125,7 @@ export function openVoc(root: string, sets: readonly VocSetSpec[] | string, o: V
   for (const { year, split } of specs) {
     const dir = yearDir(root, year);
     const listFile = resolveInside(dir, path.join('ImageSets', 'Main', `${split}.txt`), `image list for split '${split}'`);
-    const lines = readBounded(listFile, MAX_LIST_BYTES).toString('utf8').split(/\r?\n/);
+    const lines = readFileBounded(listFile, { maxBytes: MAX_LIST_BYTES }).toString('utf8').split(/\r?\n/);
     for (const [n, line] of lines.entries()) {
       const id = line.trim().split(/\s+/)[0];
       if (!id) continue;
@@ -154,7 +134,7 @@ export function openVoc(root: string, sets: readonly VocSetSpec[] | string, o: V
       try {
         const annotation = resolveInside(dir, path.join('Annotations', `${id}.xml`), 'annotation');
         const image = resolveInside(dir, path.join('JPEGImages', `${id}.jpg`), 'image');
-        const ann = parseVocAnnotation(readBounded(annotation, MAX_XML_BYTES).toString('utf8'), annotation);
+        const ann = parseVocAnnotation(readFileBounded(annotation, { maxBytes: MAX_XML_BYTES }).toString('utf8'), annotation);
         const st = statSync(image);
         if (!st.isFile()) throw bad(image, 'not a regular file');
         if (st.size > MAX_IMAGE_BYTES) throw bad(image, `${st.size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit`);

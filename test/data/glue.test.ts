@@ -2,7 +2,7 @@
 // named by file and line, paths kept inside the data folder; metrics against hand-computed values.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,9 +55,18 @@ test('generic tsv: text and label columns by header name or index; labels numeri
     assert.throws(() => loadTsv(dir, 'plain.tsv', { textColumns: ['0'], labelColumn: '1', header: false, labels: ['neg'] }), /plain\.tsv:1: label 'pos'/);
     assert.throws(() => loadTsv(dir, '../outside.tsv', { textColumns: ['a'], labelColumn: 'b' }), /must be inside the data folder/);
     assert.throws(() => resolveInside(dir, '/etc/passwd'), /must be inside the data folder/);
-    assert.equal(resolveInside(dir, 'sub/x.tsv'), path.join(dir, 'sub', 'x.tsv'));
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'sub', 'x.tsv'), 'a\tb\n');
+    assert.equal(resolveInside(dir, 'sub/x.tsv'), path.join(realpathSync(dir), 'sub', 'x.tsv'));
+    // A link inside the folder that points out of it is refused like '..'.
+    writeFileSync(path.join(path.dirname(dir), `${path.basename(dir)}-outside.tsv`), 'a\tb\nsecret\t1\n');
+    symlinkSync(path.join(path.dirname(dir), `${path.basename(dir)}-outside.tsv`), path.join(dir, 'link.tsv'));
+    assert.throws(() => loadTsv(dir, 'link.tsv', { textColumns: ['a'], labelColumn: 'b' }), /link\.tsv' is a link to a file outside its folder/);
     assert.throws(() => loadTsv(dir, 'missing.tsv', { textColumns: ['a'], labelColumn: 'b' }), /missing\.tsv: no such file/);
-  } finally { rmSync(dir, { recursive: true, force: true }); }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(`${dir}-outside.tsv`, { force: true });
+  }
 });
 
 test('metrics: accuracy, MCC and F1 against hand-computed values', () => {

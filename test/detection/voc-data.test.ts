@@ -88,7 +88,7 @@ test('bad annotations and paths: one line naming the file; skip counts them', as
   writeFileSync(outside, ok);
   rmSync(ann(ids[2]!));
   symlinkSync(outside, ann(ids[2]!));
-  assert.throws(() => openVoc(root, '2007-trainval'), userError(/resolves outside/));
+  assert.throws(() => openVoc(root, '2007-trainval'), userError(/is a link to a file outside its folder/));
   assert.throws(() => openVoc(root, '2009-trainval'), userError(/has no VOC2009 folder/));
   assert.throws(() => parseVocSets('2007trainval'), userError(/must look like 2007-trainval/));
 });

