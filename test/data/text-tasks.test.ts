@@ -48,6 +48,15 @@ test('corruptions: agreement swaps and adjacent-word swaps, by hand', () => {
   const v = corrupt({ words: ['He', 'runs', '.'], tags: ['pps', 'vbz', '.'] }, () => 0)!;
   assert.deepEqual(v, { words: ['He', 'run', '.'], kind: 'agreement' });
   assert.equal(corrupt({ words: ['Go', '!'], tags: ['vb', '.'] }, () => 0), null);
+  // function-word set: a swap needs a closed-class word; agreement only right after a subject pronoun
+  const fw = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) fw.add(corrupt(s, mulberry32(seed), 'function-word')!.words.join(' '));
+  assert.deepEqual([...fw].sort(), ['The are dogs barking loudly .', 'The dogs barking are loudly .'].sort());
+  assert.equal(corrupt({ words: ['He', 'runs', '.'], tags: ['pps', 'vbz', '.'] }, () => 0, 'function-word'), null);
+  const they = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) they.add(corrupt({ words: ['They', 'were', 'here', '.'], tags: ['ppss', 'bed', 'rb', '.'] }, mulberry32(seed), 'function-word')!.words.join(' '));
+  assert.deepEqual([...they].sort(), ['They here were .', 'They was here .']);
+  assert.equal(corrupt({ words: ['Big', 'red', 'barns', '.'], tags: ['jj-tl', 'jj', 'nns', '.'] }, () => 0, 'function-word'), null);
 });
 
 test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA layout round trip', () => {
@@ -69,4 +78,8 @@ test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA
     assert.deepEqual(back.examples, a.dev.examples);
     assert.match(readFileSync(path.join(dir, 'dev.tsv'), 'utf8').split('\n')[1]!, /^c[a-r]\d0\t0\t\*\t/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+  const fw = brownAcceptability(brown, { trainSize: 2000, devSize: 400, corruptions: 'function-word' });
+  assert.equal(fw.dev.examples.filter((e) => e.label === 0).length, 200);
+  assert.equal(fw.dev.name, 'brown_cola_fw/dev');
+  assert.notDeepEqual(fw.dev.examples, a.dev.examples);
 });

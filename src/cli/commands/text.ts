@@ -3,13 +3,13 @@
 import type { Command } from 'commander';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
 
-const TASKS = ['fine_foods', 'brown_cola', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 function addTaskOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--task <name>', `${TASKS.join(' | ')} (fine_foods and brown_cola are built in; the others read --data)`, oneOf('--task', TASKS))
+    .requiredOption('--task <name>', `${TASKS.join(' | ')} (fine_foods, brown_cola and brown_cola_fw are built in; the others read --data)`, oneOf('--task', TASKS))
     .option('--data <dir>', 'GLUE-format folder (CoLA/SST-2/MNLI layout, or TSV files for --task tsv)')
     .option('--train-limit <n>', 'use the first N training examples', int('--train-limit', 1))
     .option('--dev-limit <n>', 'use the first N dev examples', int('--dev-limit', 1))
@@ -28,7 +28,7 @@ const taskOptions = (o: TaskFlags) => ({ data: o.data, trainLimit: o.trainLimit,
 export function registerTextCommands(program: Command): void {
   const text = program.command('text').description('BERT on text: masked-LM pre-training, fine-tuning, CAT and evaluation (run folders in Hugging Face format)');
 
-  addThreadsOption(text.command('pretrain').description('masked-LM pre-training of a compact BERT on the offline text (Brown corpus + fine_foods training reviews)'))
+  addRunFolderOptions(addThreadsOption(text.command('pretrain').description('masked-LM pre-training of a compact BERT on the offline text (Brown corpus + fine_foods training reviews)')))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--layers <n>', 'transformer layers', int('--layers', 1, 48), 2)
     .option('--hidden <n>', 'hidden size (heads: hidden/64 unless --heads)', int('--hidden', 16, 4096), 128)
@@ -41,39 +41,41 @@ export function registerTextCommands(program: Command): void {
     .option('--weight-decay <x>', 'AdamW decoupled weight decay', float('--weight-decay', 0), 0.01)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .option('--vocab <file>', "vocab.txt (default: bert-base-uncased's)")
+    .option('--text-file <file>', 'pre-train on this UTF-8 file (one text per line, every 10th held out) instead of Brown + fine_foods')
+    .option('--checkpoint-every <n>', 'steps between checkpoints (for --resume)', int('--checkpoint-every', 25), 100)
     .action(async (o) => {
       const { pretrainRun } = await import('../../app/text-runs.js');
-      const r = pretrainRun({ ...o, log: say });
+      const r = pretrainRun({ ...o, log: say })!;
       const h = r.heldOut as { after: { loss: number; accuracy: number } };
       say(`pretrain: held-out MLM loss ${h.after.loss.toFixed(3)}, masked-token accuracy ${h.after.accuracy.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
     });
 
-  addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('finetune').description('fine-tune a BERT classifier on a text task')))
+  addRunFolderOptions(addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('finetune').description('fine-tune a BERT classifier on a text task')))
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--init <dir>', 'start from a run or Hugging Face folder (a new classifier head is initialised); default: a fresh compact BERT')
     .option('--layers <n>', 'without --init: transformer layers', int('--layers', 1, 48), 2)
     .option('--hidden <n>', 'without --init: hidden size', int('--hidden', 16, 4096), 128)
-    .option('--pooling <mode>', "what the pooler reads: cls (Hugging Face) | mean (of the real tokens; for MLM-only pre-training, whose [CLS] carries nothing)", oneOf('--pooling', ['cls', 'mean'] as const)), 3)
+    .option('--pooling <mode>', "what the pooler reads: cls (Hugging Face) | mean (of the real tokens; for MLM-only pre-training, whose [CLS] carries nothing)", oneOf('--pooling', ['cls', 'mean'] as const)), 3))
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
       const { finetuneRun } = await import('../../app/text-runs.js');
-      const r = finetuneRun({ ...o, taskOptions: taskOptions(o), log: say });
+      const r = finetuneRun({ ...o, taskOptions: taskOptions(o), log: say })!;
       const f = r.final as { metricName: string; metric: number };
       say(`finetune ${o.task}: ${f.metricName} ${f.metric.toFixed(4)}, ${String(r.seconds)} s → ${o.out}`);
     });
 
-  addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
+  addRunFolderOptions(addFineTuneOptions(addThreadsOption(addTaskOptions(text.command('cat').description('CAT on a fine-tuned classifier: quantizers at the six Linear-input sites per layer (signed, dynamic min/max, learned clips), 8-bit weights for every Linear, λ · soft entropy')))
     .requiredOption('--init <dir>', 'fine-tuned run folder (from `catkit text finetune`) or a Hugging Face classifier folder')
     .requiredOption('--out <dir>', 'run folder to create')
     .option('--bits <n>', 'activation bits at every site', int('--bits', 1, 16), 8)
     .option('--weight-bits <n>', 'weight bits of every Linear (0: float weights)', int('--weight-bits', 0, 16), 8)
     .option('--lambda <x>', 'weight of the mean soft entropy (bits/value) in the loss', float('--lambda', 0), 0)
-    .option('--probs', 'also quantize the attention probabilities'), 1)
+    .option('--probs', 'also quantize the attention probabilities'), 1))
     .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
       const { catRun } = await import('../../app/text-cat-run.js');
-      const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say });
+      const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say })!;
       const f = r.final as { metric: number; bitsPerValue: number };
       say(`cat ${o.task}: ${String(r.metric)} ${f.metric.toFixed(4)} at ${f.bitsPerValue.toFixed(3)} bits/value, ${String(r.seconds)} s → ${o.out}`);
     });
@@ -95,4 +97,11 @@ function addFineTuneOptions(cmd: Command, epochs: number): Command {
     .option('--lr <x>', 'peak learning rate', float('--lr', 0), 1e-4)
     .option('--warmup-ratio <x>', 'share of steps for linear warm-up', float('--warmup-ratio', 0, 1), 0.1)
     .option('--weight-decay <x>', 'AdamW weight decay', float('--weight-decay', 0), 0.01);
+}
+
+/** --resume / --force, as for image runs: an existing run folder is continued or replaced, never silently reused. */
+function addRunFolderOptions(cmd: Command): Command {
+  return cmd
+    .option('--resume', 'continue the interrupted run in --out from its last checkpoint (same command otherwise)')
+    .option('--force', 'replace a finished or interrupted run in --out (and clear a stale lock)');
 }

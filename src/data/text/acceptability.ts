@@ -6,6 +6,13 @@
 // Dev sentences come from every 10th Brown file and train from the others, so no document is in
 // both; `brownPretrainingText` excludes the dev files too (MLM on them would leak the originals).
 // Scored with MCC like CoLA. Written as CoLA's TSV layout by `writeColaTsv`.
+//
+// Two corruption sets. 'any' (task brown_cola) uses every site above; a compact BERT with little
+// pre-training does not learn it (swapped content words such as "red big" need far more language
+// knowledge than it has). 'function-word' (task brown_cola_fw) keeps only corruptions that break a
+// frequent closed-class pattern: an adjacent swap where at least one of the two words is a function
+// word (article, preposition, conjunction, pronoun, modal, be/have/do, determiner, wh-word), and a
+// be/have/do agreement swap right after a subject pronoun ("they was", "he have").
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mulberry32, mixSeed } from '../random.js';
@@ -18,17 +25,30 @@ const AGREEMENT: Record<string, string> = {
 };
 const AGREEMENT_TAGS = new Set(['bez', 'ber', 'bedz', 'bed', 'hvz', 'hv', 'doz', 'do']);
 
+// Brown tags of closed-class words (after dropping the -tl/-hl/-nc suffixes and a negation '*').
+const FUNCTION_TAGS = new Set([
+  'at', 'in', 'cc', 'cs', 'to', 'md', 'pps', 'ppss', 'ppo', 'pp$', 'ppl', 'ppls', 'ex', 'abn', 'ap', 'dt', 'dti', 'dts', 'dtx', 'wdt', 'wps', 'wrb',
+  'be', 'bez', 'bedz', 'bed', 'ber', 'bem', 'ben', 'beg', 'hv', 'hvz', 'hvd', 'do', 'doz', 'dod',
+]);
+const SUBJECT_PRONOUN_TAGS = new Set(['pps', 'ppss']);
+const baseTag = (tag: string): string => tag.replace(/(-(tl|hl|nc))+$/, '').replace(/\*$/, '');
+export const isFunctionTag = (tag: string): boolean => FUNCTION_TAGS.has(baseTag(tag));
+
+export type CorruptionSet = 'any' | 'function-word';
 export interface Corruption { words: string[]; kind: 'agreement' | 'order' }
 
 /** One deterministic corruption of a tagged sentence, or null if none applies. */
-export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => number): Corruption | null {
+export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => number, set: CorruptionSet = 'any'): Corruption | null {
+  const fw = set === 'function-word';
   const agree: number[] = [], order: number[] = [];
   s.words.forEach((w, i) => {
     const tag = s.tags[i] ?? '';
-    if (AGREEMENT_TAGS.has(tag) && AGREEMENT[w]) agree.push(i);
-    else if (tag === 'vbz' && /^[a-z]{2,}[^s]s$/.test(w)) agree.push(i);
+    if (AGREEMENT_TAGS.has(tag) && AGREEMENT[w]) {
+      if (!fw || (i > 0 && SUBJECT_PRONOUN_TAGS.has(baseTag(s.tags[i - 1] ?? '')))) agree.push(i);
+    } else if (!fw && tag === 'vbz' && /^[a-z]{2,}[^s]s$/.test(w)) agree.push(i);
     const next = s.words[i + 1];
-    if (i > 0 && next !== undefined && /^[A-Za-z]+$/.test(w) && /^[A-Za-z]+$/.test(next) && w.toLowerCase() !== next.toLowerCase()) order.push(i);
+    if (i > 0 && next !== undefined && /^[A-Za-z]+$/.test(w) && /^[A-Za-z]+$/.test(next) && w.toLowerCase() !== next.toLowerCase()
+      && (!fw || isFunctionTag(tag) || isFunctionTag(s.tags[i + 1] ?? ''))) order.push(i);
   });
   const useAgreement = agree.length > 0 && (order.length === 0 || rng() < 0.5);
   if (useAgreement) {
@@ -45,7 +65,7 @@ export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => num
   return { words, kind: 'order' };
 }
 
-export interface AcceptabilityOptions { trainSize?: number; devSize?: number; seed?: number; minWords?: number; maxWords?: number }
+export interface AcceptabilityOptions { trainSize?: number; devSize?: number; seed?: number; minWords?: number; maxWords?: number; corruptions?: CorruptionSet }
 
 const isDevFile = (file: string): boolean => Number(file.slice(2)) % 10 === 0;
 
@@ -55,7 +75,7 @@ function usable(s: BrownSentence, min: number, max: number): boolean {
   return n >= min && n <= max && /^[A-Z]/.test(s.words[0]!) && /^[.!?]$/.test(s.words[n - 1]!);
 }
 
-function build(sentences: readonly BrownSentence[], size: number, seed: number): { examples: TextExample[]; sources: string[]; kinds: number } {
+function build(sentences: readonly BrownSentence[], size: number, seed: number, set: CorruptionSet): { examples: TextExample[]; sources: string[]; kinds: number } {
   const rng = mulberry32(seed);
   const order = sentences.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rng() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
@@ -66,7 +86,7 @@ function build(sentences: readonly BrownSentence[], size: number, seed: number):
     const s = sentences[idx]!;
     const bad = examples.length % 2 === 1; // alternate: exactly balanced
     if (!bad) { examples.push({ a: s.words.join(' '), b: null, label: 1 }); sources.push(s.file); continue; }
-    const c = corrupt(s, rng);
+    const c = corrupt(s, rng, set);
     if (!c) continue;
     if (c.kind === 'agreement') agreement++;
     examples.push({ a: c.words.join(' '), b: null, label: 0 });
@@ -80,12 +100,14 @@ export interface AcceptabilityTask { train: TextDataset; dev: TextDataset; sourc
 export function brownAcceptability(brown: readonly BrownSentence[], o: AcceptabilityOptions = {}): AcceptabilityTask {
   const min = o.minWords ?? 6, max = o.maxWords ?? 30, seed = o.seed ?? 0;
   const pool = brown.filter((s) => usable(s, min, max));
-  const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1));
-  const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2));
+  const set = o.corruptions ?? 'any';
+  const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1), set);
+  const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2), set);
   const labels = ['unacceptable', 'acceptable'];
+  const name = set === 'any' ? 'brown_cola' : 'brown_cola_fw';
   return {
-    train: { name: 'brown_cola/train', labels, examples: tr.examples, file: 'brown' },
-    dev: { name: 'brown_cola/dev', labels, examples: dv.examples, file: 'brown' },
+    train: { name: `${name}/train`, labels, examples: tr.examples, file: 'brown' },
+    dev: { name: `${name}/dev`, labels, examples: dv.examples, file: 'brown' },
     sources: { train: tr.sources, dev: dv.sources },
   };
 }

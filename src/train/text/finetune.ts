@@ -1,7 +1,8 @@
 // Fine-tuning and evaluation of BertForSequenceClassification on a text task (inputs + loss +
 // metric): AdamW, linear warm-up then decay, cross-entropy on the logits. The forward is a
 // parameter so CAT can run the model through its own forward and add a rate penalty.
-import { F, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { F, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { mixSeed } from '../../data/random.js';
 import { AdamW, LambdaLR, paramGroupsNoDecay } from '../../optim/index.js';
 import type { TextBatch } from '../../data/text/encode.js';
 import type { TextDataset } from '../../data/text/glue.js';
@@ -11,6 +12,7 @@ import type { BertInputs } from '../../models/bert/index.js';
 import { computeMetric, accuracy, matthewsCorrelation, f1, type MetricName } from '../metrics.js';
 import { batchOf, chunks, encodeDataset, epochOrder, type EncodedExample } from './batches.js';
 import { linearWarmupDecay } from './mlm.js';
+import type { LoopState } from './checkpoint.js';
 
 /** A text classification task: its data, label names and the metric it is scored by. */
 export interface TextTask { name: string; labels: string[]; metric: MetricName; train: TextDataset; dev: TextDataset }
@@ -33,7 +35,18 @@ export interface FinetuneOptions {
   log?: (epoch: number, step: number, loss: number, penalty: number) => void;
   /** After each epoch (e.g. an evaluation). */
   afterEpoch?: (epoch: number) => void;
+  /** Continue from a checkpoint's state (its epochs, AdamW state and schedule). */
+  start?: LoopState;
+  /** After each epoch's afterEpoch: the state to checkpoint. */
+  checkpoint?: (state: LoopState) => void;
+  /** Stop after this many epochs of this call (an interruption, for tests). */
+  stopAfter?: number;
+  /** Wall-clock milliseconds of each optimizer step (forward, backward, update). */
+  onStepTime?: (ms: number) => void;
 }
+
+/** libtorch's seed (dropout) for an epoch: a resumed run draws what an uninterrupted one would. */
+const epochSeed = (seed: number, epoch: number): number => mixSeed(seed, 0x66740000 + epoch) % 2 ** 31;
 
 export interface EvalResult { metric: number; metricName: MetricName; accuracy: number; mcc: number; f1: number; examples: number; predictions: number[] }
 
@@ -50,13 +63,18 @@ export function finetune(model: AnyModule & { forward(x: BertInputs): Tensor }, 
   const total = stepsPerEpoch * o.epochs;
   const opt = new AdamW(paramGroupsNoDecay(o.parameters ?? model), { lr: o.lr, weightDecay: o.weightDecay, betas: [0.9, 0.999], eps: 1e-6 });
   const sched = new LambdaLR(opt, linearWarmupDecay(Math.round(o.warmupRatio * total), total));
+  if (o.start) { opt.loadStateDict(o.start.optimizer); sched.loadStateDict(o.start.schedule); }
+  const first = o.start?.done ?? 0;
+  const last = Math.min(o.epochs, o.stopAfter !== undefined ? first + o.stopAfter : o.epochs);
   const losses: number[] = [];
-  let step = 0;
+  let step = first * stepsPerEpoch;
   try {
-    for (let epoch = 0; epoch < o.epochs; epoch++) {
+    for (let epoch = first; epoch < last; epoch++) {
+      manualSeed(epochSeed(o.seed, epoch));
       model.train();
       let sum = 0, pen = 0, n = 0;
       for (const idx of chunks(epochOrder(p.train.length, o.seed, epoch), o.batchSize)) {
+        const t0 = performance.now();
         const [l, q] = tidy(() => {
           const b = batchOf(p.train, idx, p.padId);
           const y = tensor(idx.map((i) => p.train[i]!.label), [idx.length], { dtype: 'int64' });
@@ -70,6 +88,7 @@ export function finetune(model: AnyModule & { forward(x: BertInputs): Tensor }, 
         opt.step();
         model.zeroGrad();
         sched.step();
+        o.onStepTime?.(performance.now() - t0);
         step++;
         sum += l; pen += q; n++;
       }
@@ -77,6 +96,7 @@ export function finetune(model: AnyModule & { forward(x: BertInputs): Tensor }, 
       o.log?.(epoch + 1, step, sum / n, pen / n);
       model.eval();
       o.afterEpoch?.(epoch + 1);
+      if (o.checkpoint) tidy(() => o.checkpoint!({ done: epoch + 1, optimizer: opt.stateDict(), schedule: sched.stateDict() }));
     }
   } finally { opt.dispose(); }
   model.eval();

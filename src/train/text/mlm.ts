@@ -3,7 +3,7 @@
 // vocabulary token, 10 % stay; the loss is cross-entropy on the chosen positions only (the
 // vocabulary projection runs on those rows, not on every token). AdamW with decoupled weight
 // decay (none on biases and LayerNorm weights) and Hugging Face's linear warm-up then linear decay.
-import { F, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
+import { F, manualSeed, noGrad, tensor, tidy, type Tensor } from '../../tensor/index.js';
 import { AdamW, LambdaLR, paramGroupsNoDecay } from '../../optim/index.js';
 import { mulberry32, mixSeed } from '../../data/random.js';
 import { encodePair, type Encoded } from '../../data/text/encode.js';
@@ -11,6 +11,7 @@ import type { WordPieceTokenizer } from '../../data/text/wordpiece.js';
 import type { Vocab } from '../../data/text/vocab.js';
 import type { BertForMaskedLM } from '../../models/bert/index.js';
 import { chunks, epochOrder } from './batches.js';
+import type { LoopState } from './checkpoint.js';
 
 export interface MaskedBatch { inputIds: Tensor; tokenTypeIds: Tensor; attentionMask: Tensor; positions: Tensor; targets: Tensor }
 
@@ -65,43 +66,68 @@ export interface PretrainOptions {
   /** Called every `logEvery` steps with the mean loss since the last call. */
   log?: (step: number, loss: number, lr: number) => void;
   logEvery?: number;
+  /** Continue from a checkpoint's state (its step count, AdamW state and schedule). */
+  start?: LoopState;
+  /** Called every `checkpointEvery` steps (a multiple of logEvery) and after the last one. */
+  checkpoint?: (state: LoopState, losses: number[]) => void;
+  checkpointEvery?: number;
+  /** Loss windows logged before `start` (they are part of the returned list). */
+  losses?: number[];
+  /** Stop after this many steps of this call (an interruption, for tests). */
+  stopAfter?: number;
 }
 
-/** Pre-trains in place on `texts` (single segments); returns the mean loss of each logged window. */
-export function pretrainMlm(model: BertForMaskedLM, tok: WordPieceTokenizer, texts: readonly string[], o: PretrainOptions): { losses: number[] } {
+/** libtorch's seed (dropout) and the masking RNG for optimizer step `step`: a resumed run draws the same. */
+const stepSeed = (seed: number, step: number): number => mixSeed(seed, 0x6d6c6d + step) % 2 ** 31;
+
+/**
+ * Pre-trains in place on `texts` (single segments); returns the mean loss of each logged window.
+ * Step s reads batch s mod (batches per epoch) of epoch ⌊s / batches per epoch⌋ and is seeded from
+ * (seed, s), so the run can stop at any checkpoint and continue identically.
+ */
+export function pretrainMlm(model: BertForMaskedLM, tok: WordPieceTokenizer, texts: readonly string[], o: PretrainOptions): { losses: number[]; done: number } {
   const encoded = texts.map((t) => encodePair(tok, t, null, o.maxLength)).filter((e) => e.inputIds.length > 3);
+  const logEvery = o.logEvery ?? 50;
+  const every = o.checkpointEvery ?? 0;
+  if (every % logEvery !== 0) throw new Error(`internal: checkpointEvery ${every} is not a multiple of logEvery ${logEvery}`);
   const opt = new AdamW(paramGroupsNoDecay(model), { lr: o.lr, weightDecay: o.weightDecay, betas: [0.9, 0.999], eps: 1e-6 });
   const sched = new LambdaLR(opt, linearWarmupDecay(o.warmupSteps, o.steps));
-  const rng = mulberry32(mixSeed(o.seed, 0x6d6c6d));
-  const losses: number[] = [];
-  let step = 0, epoch = 0, acc = 0, accN = 0;
+  if (o.start) { opt.loadStateDict(o.start.optimizer); sched.loadStateDict(o.start.schedule); }
+  const perEpoch = Math.ceil(encoded.length / o.batchSize);
+  const losses: number[] = [...(o.losses ?? [])];
+  let step = o.start?.done ?? 0, acc = 0, accN = 0, order: number[][] = [], orderEpoch = -1;
+  const last = Math.min(o.steps, o.stopAfter !== undefined ? step + o.stopAfter : o.steps);
   model.train();
   try {
-    while (step < o.steps) {
-      for (const idx of chunks(epochOrder(encoded.length, o.seed, epoch), o.batchSize)) {
-        if (step >= o.steps) break;
-        const loss = tidy(() => {
-          const b = maskBatch(idx.map((i) => encoded[i]!), tok.vocab, rng);
-          const l = mlmLoss(model, b);
-          l.backward();
-          return l.item();
-        });
-        opt.step();
-        model.zeroGrad();
-        sched.step();
-        step++;
-        acc += loss; accN++;
-        if (step % (o.logEvery ?? 50) === 0 || step === o.steps) {
-          losses.push(acc / accN);
-          o.log?.(step, acc / accN, opt.paramGroups[0]!.lr);
-          acc = 0; accN = 0;
-        }
+    while (step < last) {
+      const epoch = Math.floor(step / perEpoch);
+      if (epoch !== orderEpoch) { order = chunks(epochOrder(encoded.length, o.seed, epoch), o.batchSize); orderEpoch = epoch; }
+      const idx = order[step % perEpoch]!;
+      manualSeed(stepSeed(o.seed, step));
+      const rng = mulberry32(stepSeed(o.seed, step));
+      const loss = tidy(() => {
+        const b = maskBatch(idx.map((i) => encoded[i]!), tok.vocab, rng);
+        const l = mlmLoss(model, b);
+        l.backward();
+        return l.item();
+      });
+      opt.step();
+      model.zeroGrad();
+      sched.step();
+      step++;
+      acc += loss; accN++;
+      if (step % logEvery === 0 || step === o.steps) {
+        losses.push(acc / accN);
+        o.log?.(step, acc / accN, opt.paramGroups[0]!.lr);
+        acc = 0; accN = 0;
       }
-      epoch++;
+      if (o.checkpoint && ((every > 0 && step % every === 0) || step === o.steps)) {
+        tidy(() => o.checkpoint!({ done: step, optimizer: opt.stateDict(), schedule: sched.stateDict() }, losses));
+      }
     }
   } finally { opt.dispose(); }
   model.eval();
-  return { losses };
+  return { losses, done: step };
 }
 
 /** Masked-token accuracy and loss on held-out texts (fixed masks from `seed`). */

@@ -1,5 +1,5 @@
 // The text tasks BERT trains on, by name: the offline ones (fine_foods: sentiment, SST-2-shaped;
-// brown_cola: acceptability, CoLA-shaped) and GLUE-format folders (cola, sst2, mnli_m, mnli_mm,
+// brown_cola / brown_cola_fw: acceptability, CoLA-shaped, any or function-word corruptions) and GLUE-format folders (cola, sst2, mnli_m, mnli_mm,
 // tsv). Each gives train/dev data, label names and its metric (MCC for acceptability, accuracy otherwise).
 import { CatkitError } from '../../errors.js';
 import { loadFineFoods } from '../../data/text/fine-foods.js';
@@ -8,7 +8,7 @@ import { loadBrown } from '../../data/text/brown.js';
 import { loadGlue, loadTsv, type TextDataset } from '../../data/text/glue.js';
 import type { TextTask } from './finetune.js';
 
-export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 export type TextTaskName = (typeof TEXT_TASKS)[number];
 
 export interface TaskOptions {
@@ -40,9 +40,10 @@ export function loadTextTask(name: TextTaskName, o: TaskOptions = {}): TextTask 
       t = { name, labels: train.labels, metric: 'accuracy', train, dev };
       break;
     }
-    case 'brown_cola': {
+    case 'brown_cola': case 'brown_cola_fw': {
       // The dev split is fixed (1,000 sentences); --train-limit shortens the training set.
-      const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000 });
+      const corruptions = name === 'brown_cola' ? 'any' : 'function-word';
+      const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000, corruptions });
       t = { name, labels: task.train.labels, metric: 'mcc', train: task.train, dev: task.dev };
       break;
     }
