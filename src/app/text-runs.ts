@@ -226,14 +226,17 @@ export function finetuneRun(o: FinetuneRunOptions): Record<string, unknown> | nu
       const restored = resume ? restoreFromCheckpoint(o.out, model) : null;
       if (restored) o.log?.(`resuming ${o.out} after epoch ${restored.state.done}/${o.epochs}`);
       const epochs = (restored?.meta.history ?? []) as Record<string, Json>[];
+      let stepTime = { ms: 0, steps: 0 };
       try {
         finetune(model, prepared, {
           epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, warmupRatio: o.warmupRatio, weightDecay: o.weightDecay, maxLength: o.maxLength, seed: o.seed,
           start: restored?.state, stopAfter: o.stopAfter,
           log: (e, _s, loss) => o.log?.(`epoch ${e}/${o.epochs}: train loss ${loss.toFixed(4)}, ${elapsed()} s`),
+          onStepTime: (ms) => { stepTime.ms += ms; stepTime.steps++; },
           afterEpoch: (e) => {
             const r = evaluateClassifier(model, prepared, { batchSize: 64 });
-            epochs.push({ epoch: e, ...strip(r), seconds: elapsed() } as Record<string, Json>);
+            epochs.push({ epoch: e, ...strip(r), msPerStep: stepTime.ms / Math.max(1, stepTime.steps), seconds: elapsed() } as Record<string, Json>);
+            stepTime = { ms: 0, steps: 0 };
             o.log?.(`epoch ${e}: ${formatEval(r)}`);
           },
           checkpoint: (state) => saveTextCheckpoint(o.out, { kind: 'bert-finetune', settings, history: epochs, extra: { seconds: elapsed() } }, model.stateDict(), state),
