@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # libgloo-dev: Gloo headers for libtorch's c10d (multi-process training; libtorch-dev does not pull it in);
 # opencv-doc: ships digits.png, kept here only as the source of the committed demo fixture.
 # r-cran-modeldata: ships the small_fine_foods reviews (MIT) that the BERT sentiment task reads.
-# chromium: the headless browser the HTML report test renders report.html in (through puppeteer-core).
-APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3 chromium)
+# python3-onnx: the ONNX checker the export tests run on written .onnx files.
+# chromium: the headless browser the HTML report test and the browser demo's test run in (through puppeteer-core).
+APT_PACKAGES=(libtorch-dev libgloo-dev libopenblas0-pthread python3-torch python3-torchvision dataset-fashion-mnist r-cran-modeldata g++ make python3 python3-onnx chromium)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -24,6 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ ! -f build/Release/catkit_native.node ] || [ ! -d node_modules ] || [ package.json -nt node_modules ]; then
-  npm ci --no-audit --no-fund
+  # onnxruntime-node (tests) bundles its CPU library; skip its installer's download of GPU parts.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
 npm run build --silent

@@ -10,6 +10,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerDetectionCommands } from './commands/detection.js';
+import { registerExportCommands } from './commands/export.js';
 import { describeCommanderError, describeError } from './exit.js';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerDetectionCommands(program);
   registerReportCommand(program);
   registerSweepCommand(program);
+  registerExportCommands(program);
   return program;
 }
 

@@ -144,7 +144,7 @@ export class Cat<In = Tensor, Out = Tensor> {
     }
     for (const [name, layer] of this.weightLayers) {
       const plain = layer instanceof QuantConv2d
-        ? new Conv2d(layer.inChannels, layer.outChannels, layer.kernelSize, { stride: layer.stride, padding: layer.padding, dilation: layer.dilation, groups: layer.groups, bias: layer.bias !== null, init: false })
+        ? layer.source
         : new Linear((layer as QuantLinear).inFeatures, (layer as QuantLinear).outFeatures, { bias: layer.bias !== null, init: false });
       plain.registerParameter('weight', layer.weight, { requiresGrad: layer.weight.requiresGrad });
       if (layer.bias) plain.registerParameter('bias', layer.bias, { requiresGrad: layer.bias.requiresGrad });

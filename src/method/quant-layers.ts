@@ -13,22 +13,26 @@ export function quantizeWeightTensor(w: Tensor, bits: number): Tensor {
 }
 
 export class QuantConv2d extends Conv2d {
-  /** Takes over `conv`'s weight and bias tensors (same objects, same names); `conv` is not used afterwards. */
-  constructor(conv: Conv2d, readonly bits: number) {
-    super(conv.inChannels, conv.outChannels, conv.kernelSize, {
-      stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups, bias: conv.bias !== null, init: false,
+  /**
+   * Takes over `source`'s weight and bias tensors (same objects, same names). `source` itself only
+   * convolves (a subclass keeps its own padding, e.g. Keras' stride-2 convolutions) and is what
+   * detaching puts back.
+   */
+  constructor(readonly source: Conv2d, readonly bits: number) {
+    super(source.inChannels, source.outChannels, source.kernelSize, {
+      stride: source.stride, padding: source.padding, dilation: source.dilation, groups: source.groups, bias: source.bias !== null, init: false,
     });
     checkBits(bits, 'QuantConv2d');
-    this.registerParameter('weight', conv.weight, { requiresGrad: conv.weight.requiresGrad });
-    if (conv.bias) this.registerParameter('bias', conv.bias, { requiresGrad: conv.bias.requiresGrad });
-    this.training = conv.training;
+    this.registerParameter('weight', source.weight, { requiresGrad: source.weight.requiresGrad });
+    if (source.bias) this.registerParameter('bias', source.bias, { requiresGrad: source.bias.requiresGrad });
+    this.training = source.training;
   }
 
   /** The weight the forward uses. */
   quantizedWeight(): Tensor { return quantizeWeightTensor(this.weight, this.bits); }
 
   override forward(x: Tensor): Tensor {
-    return tidy(() => F.conv2d(x, this.quantizedWeight(), this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups }));
+    return tidy(() => this.source.convolve(x, this.quantizedWeight(), this.bias));
   }
 }
 

@@ -48,9 +48,9 @@ export interface LayerStyle { padding?: PaddingStyle; bnEps?: number }
 
 /** A 3×3 stride-2 convolution padded as Keras does (bottom/right only); names and weights as Conv2d. */
 export class KerasStride2Conv2d extends Conv2d {
-  override forward(x: Tensor): Tensor {
+  override convolve(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
     const padded = F.pad(x, [0, 1, 0, 1]);
-    const y = F.conv2d(padded, this.weight, this.bias, { stride: this.stride, padding: 0, dilation: this.dilation, groups: this.groups });
+    const y = F.conv2d(padded, weight, bias, { stride: this.stride, padding: 0, dilation: this.dilation, groups: this.groups });
     padded.dispose();
     return y;
   }

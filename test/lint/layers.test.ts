@@ -19,10 +19,14 @@ const SRC = path.join(ROOT, 'src');
  */
 const RANK: Record<string, number> = {
   'index.ts': 12, cli: 11, app: 10, report: 9, train: 8, models: 7, method: 6, detection: 5.5, distributed: 5.2, data: 5, optim: 4.5, nn: 4, tensor: 3,
-  codec: 1, ledger: 1, 'errors.ts': 1, io: 1,
+  codec: 1, ledger: 1, 'errors.ts': 1, io: 1, export: 2, runtime: 2.5, demo: 2.6,
 };
-/** The engine-free leaves: they may import only each other (and Node built-ins). */
-const LEAVES = new Set(['codec', 'ledger', 'errors.ts', 'io']);
+/**
+ * The engine-free leaves: they may import only each other (and Node built-ins). export (.catk, ONNX,
+ * the layer graph), runtime (TensorFlow.js) and the browser demo sit on codec and errors; a leaf
+ * still imports only leaves of lower rank.
+ */
+const LEAVES = new Set(['codec', 'ledger', 'errors.ts', 'io', 'export', 'runtime', 'demo']);
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -72,7 +76,7 @@ test('every import in src/ points down the layer order', () => {
       if (!existsSync(target)) { bad.push(`${path.relative(SRC, file)} imports a missing file ${path.relative(SRC, target)}`); continue; }
       const to = part(target);
       if (to === from) continue;
-      const ok = LEAVES.has(from) ? LEAVES.has(to) : RANK[to] !== undefined && RANK[to] < RANK[from];
+      const ok = LEAVES.has(from) ? LEAVES.has(to) && RANK[to]! <= RANK[from]! : RANK[to] !== undefined && RANK[to] < RANK[from];
       if (!ok) bad.push(`${path.relative(SRC, file)} (${from}) imports ${path.relative(SRC, target)} (${to})`);
     }
   }

@@ -7,6 +7,8 @@ import { BertForSequenceClassification, compactBertConfig } from '../../src/mode
 import { ACIQ_LAPLACE, Rate, attachCat, clipFromStats, correctStats, QuantConv2d } from '../../src/method/index.js';
 import { CatkitError } from '../../src/errors.js';
 import { CifarResNet } from '../../src/models/resnet-cifar.js';
+import { KerasStride2Conv2d } from '../../src/models/mobilenetv2.js';
+import { torchOracle, maxRelError } from '../helpers/torch-oracle.js';
 
 test('attachCat puts one site at every ReLU of a CIFAR ResNet-20, in order, and renames nothing', () => {
   const model = new CifarResNet({ depth: 20, inChannels: 1, numClasses: 10 });
@@ -182,4 +184,25 @@ test('BERT: LayerNorm, GELU and attention-context taps as signed sites, Linear w
     });
     inputIds.dispose();
   } finally { model.dispose(); }
+});
+
+test('a weight-quantized convolution keeps its layer\'s own padding (Keras stride-2: bottom/right only) and detach puts that layer back', () => {
+  manualSeed(5);
+  const conv = new KerasStride2Conv2d(2, 3, 3, { stride: 2, padding: 0, bias: false });
+  const model = new Sequential(conv, new ReLU());
+  const x = randn([1, 2, 6, 6], { dtype: 'float64' });
+  model.to('float64');
+  const cat = attachCat(model, { defaults: { enabled: false }, weights: { bits: 8 } }); // the site passes its input through
+  try {
+    const got = tidy(() => model.forward(x).toArray());
+    // PyTorch: pad right and bottom by one, stride-2 3×3 conv with the min/max 8-bit weight.
+    const ref = torchOracle(`
+import torch.nn.functional as F
+w = inp['w']; lo, hi = w.min(), w.max(); s = 255 / (hi - lo)
+wq = torch.round((w - lo) * s) / s + lo
+out['y'] = F.conv2d(F.pad(inp['x'], (0, 1, 0, 1)), wq, stride=2).relu()`, { x, w: conv.weight.detach() });
+    assert.deepEqual(ref.y.shape, [1, 3, 3, 3]);
+    assert.ok(maxRelError(got, ref.y.data) < 1e-12, `max rel error ${maxRelError(got, ref.y.data)}`);
+    assert.equal(cat.detach().getSubmodule('0'), conv, 'detach restores the original layer');
+  } finally { x.dispose(); model.dispose(); }
 });

@@ -103,7 +103,8 @@ console.log(back.length, ledger.layers.length);
 
     // 6. A consumer file type-checks with both module resolutions users pick (Node's types as a user would have them).
     mkdirSync(path.join(proj, 'node_modules', '@types'), { recursive: true });
-    symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(proj, 'node_modules', '@types', 'node'));
+    // (a dependency may already bring its own @types/node, e.g. protobufjs 6 through onnx-proto)
+    if (!existsSync(path.join(proj, 'node_modules', '@types', 'node'))) symlinkSync(path.join(ROOT, 'node_modules', '@types', 'node'), path.join(proj, 'node_modules', '@types', 'node'));
     writeFileSync(path.join(proj, 'consumer.ts'), `import { buildModel, buildCatConfig, TRAIN_DEFAULTS, type RunConfig, type RunReport } from '${pkg.name}';
 import { Tensor, ones } from '${pkg.name}/tensor';
 import { Module, Conv2d } from '${pkg.name}/nn';

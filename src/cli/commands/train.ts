@@ -13,9 +13,10 @@ import { addLaunchOptions, launchIfRequested } from '../launch.js';
 import type { RunConfig } from '../../train/config.js';
 import { formatComparison, formatLayers } from '../tables.js';
 import { parseSiteTarget } from '../../train/rate-controller.js';
+import { CatkitError } from '../../errors.js';
 
 type Task = 'train' | 'cat';
-interface OutputFlags { json?: boolean; codedBatches?: number }
+interface OutputFlags { json?: boolean; codedBatches?: number; noReportLine?: boolean }
 
 const g = (x: number): string => String(Number(x.toPrecision(4)));
 const R = CAT_RECIPES;
@@ -146,7 +147,7 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
   if (o.json) { process.stdout.write(JSON.stringify(report, null, 1) + '\n'); return; }
   if (report.layers.length) process.stdout.write(formatLayers(report) + '\n\n');
   process.stdout.write(formatComparison([{ label: path.basename(dir), report }]) + '\n');
-  process.stdout.write(`report: ${path.join(dir, report.task === 'eval' ? 'eval-report.json' : 'report.json')}\n`);
+  if (!o.noReportLine) process.stdout.write(`report: ${path.join(dir, report.task === 'eval' ? 'eval-report.json' : 'report.json')}\n`);
 }
 
 /** Trains (as one rank when started by a data-parallel launcher) and prints the report from the main rank. */
@@ -186,22 +187,30 @@ export function registerTrainCommands(program: Command): void {
     });
 
   addLaunchOptions(addThreadsOption(program.command('eval').description('measure accuracy and bits per value of a saved run'))
-    .requiredOption('--checkpoint <run>', 'run folder or its checkpoint.json')
+    .option('--checkpoint <run>', 'run folder or its checkpoint.json')
+    .option('--model-file <file>', 'a .catk model file from `catkit export` (evaluated on the test split of the run it came from)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--json', 'print the report as JSON on stdout'))
-    .action(async (o: { checkpoint: string; codedBatches?: number; data?: string; workers?: number; json?: boolean }, cmd: Command) => {
+    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; data?: string; workers?: number; json?: boolean }, cmd: Command) => {
+      if ((o.checkpoint === undefined) === (o.modelFile === undefined)) throw new CatkitError('bad_option', 'eval needs exactly one of --checkpoint RUN and --model-file FILE');
+      if (o.modelFile !== undefined) {
+        const { evaluateModelFile } = await import('../../app/export/model-file.js');
+        printReport(await evaluateModelFile(o.modelFile, { codedBatches: o.codedBatches, data: o.data }), { ...o, noReportLine: true }, o.modelFile);
+        return;
+      }
       if (await launchIfRequested(o, cmd)) return; // this process started the workers
       const { runEvaluation } = await engine();
       const { createProgress } = await import('../../train/progress.js');
       const { initFromEnv } = await import('../../distributed/index.js');
       const dist = await initFromEnv();
       const main = !dist || dist.isMain;
-      const report = await runEvaluation(o.checkpoint, {
+      const checkpoint = o.checkpoint!;
+      const report = await runEvaluation(checkpoint, {
         codedBatches: o.codedBatches, data: o.data, workers: o.workers, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
       });
-      if (main) printReport(report, o, o.checkpoint.endsWith('.json') ? path.dirname(o.checkpoint) : o.checkpoint);
+      if (main) printReport(report, o, checkpoint.endsWith('.json') ? path.dirname(checkpoint) : checkpoint);
       dist?.group.destroy();
     });
 

@@ -39,7 +39,14 @@ export class Conv2d extends Module {
 
   resetParameters(): void { defaultLayerInit_(this.weight, this.bias); }
 
-  forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  forward(x: Tensor): Tensor { return this.convolve(x, this.weight, this.bias); }
+
+  /**
+   * This layer's convolution of x with the given weight and bias (its stride, padding, dilation and
+   * groups). A layer with its own padding scheme overrides this, so a weight-quantized stand-in
+   * that convolves through it keeps that scheme.
+   */
+  convolve(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+    return F.conv2d(x, weight, bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }

@@ -1,0 +1,107 @@
+// `catkit export --format catk` of a trained CAT run, and evaluation of the file with the native
+// engine: the same accuracy and the same per-layer coded bits as evaluating the run itself (the
+// file's weights are the run's fake-quantized weights bit for bit).
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { noGrad, tidy } from '../../src/tensor/index.js';
+import { QuantConv2d, fakeQuantizeDynamic, quantizationCodes } from '../../src/method/index.js';
+import { runEvaluation } from '../../src/app/run.js';
+import { disposeSession } from '../../src/train/session.js';
+import { exportRun, evaluateModelFile, loadModelFile } from '../../src/app/export/model-file.js';
+import { openRun } from '../../src/app/export/run-model.js';
+import { makeCatRun, type CatRunFixture } from '../helpers/cat-run-fixture.js';
+
+const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
+let fx: CatRunFixture;
+after(() => { if (fx) rmSync(fx.root, { recursive: true, force: true }); });
+
+test('export → eval --model-file reproduces the run\'s evaluation exactly', async (t) => {
+  fx = await makeCatRun();
+  const out = path.join(fx.root, 'model.catk');
+  const s = await exportRun(fx.cat, { format: 'catk', out });
+  assert.equal(s.sites, 7);
+  const fromRun = await runEvaluation(fx.cat, { write: false });
+  const fromFile = await evaluateModelFile(out);
+  assert.equal(fromFile.accuracy, fromRun.accuracy);
+  assert.equal(fromFile.testSamples, 160);
+  // Identical activation codes give identical per-layer entropy and coded sizes.
+  assert.deepEqual(fromFile.layers, fromRun.layers);
+  assert.deepEqual(fromFile.bitsPerValue, fromRun.bitsPerValue);
+
+  // The stored weights are the run's fake-quantized conv weights, bit for bit.
+  const m = loadModelFile(out);
+  const { session } = openRun(fx.cat);
+  try {
+    let convs = 0;
+    let worst = 0;
+    for (const [name, mod] of session.model.namedModules()) {
+      if (!(mod instanceof QuantConv2d)) continue;
+      const w = mod.param('weight');
+      const { codes, ref, fq } = noGrad(() => tidy(() => ({
+        codes: Array.from(fakeQuantizeDynamic(w, 8, { codes: true }).codes!.dataSync() as Float32Array),
+        // An independent derivation of the codes: round((w − min)·255/(max − min)).
+        ref: Array.from(quantizationCodes(w, 8, { min: w.min(), max: w.max() })!.dataSync() as Float32Array),
+        fq: (mod.quantizedWeight().dataSync() as Float32Array).slice(),
+      })));
+      const got = m.tensors.get(`${name}.weight`)!;
+      assert.equal(got.entry.kind, 'q');
+      assert.deepEqual(Array.from(got.quantized!.codes), codes, `${name}.weight codes`);
+      assert.ok(codes.filter((c, i) => c !== ref[i]).length <= 1, `${name}.weight: codes off the min/max grid`);
+      // The run computes q/s + min with s = 255·(1/(max − min)) in a straight-through form
+      // (w + (q/s + min − w)), the file q·step + min with step = (max − min)/255: the same value up
+      // to a few float32 roundings of the range (measured: at most ~6 ulps of the largest weight).
+      const scale = Math.max(...fq.map(Math.abs));
+      fq.forEach((v, i) => {
+        worst = Math.max(worst, Math.abs(got.values[i]! - v) / scale);
+        assert.ok(Math.abs(got.values[i]! - v) <= 2 ** -20 * scale, `${name}.weight[${i}]: ${got.values[i]} vs ${v}`);
+      });
+      convs++;
+    }
+    t.diagnostic(`largest |file − run| weight difference: ${(worst / 2 ** -23).toFixed(2)} ulps of the tensor's largest value`);
+    assert.equal(convs, 9); // stem, 3 blocks × 2, 2 projection shortcuts
+    const clip = m.graph.sites.find((x) => x.name === 'layer1.0.relu1')!;
+    assert.equal(clip.bits, 4);
+    assert.ok(clip.clip! > 0);
+  } finally { await disposeSession(session); }
+});
+
+test('the CLI exports, inspects (without the engine) and refuses bad files with one line and exit 2', () => {
+  const out = path.join(fx.root, 'cli.catk');
+  const env = { ...process.env, CATKIT_THREADS: '1' };
+  let r = spawnSync(process.execPath, [BIN, 'export', fx.cat, '--out', out], { encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  r = spawnSync(process.execPath, [BIN, 'export', fx.cat, '--out', out], { encoding: 'utf8', env });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /already exists; pass --force/);
+  r = spawnSync(process.execPath, [BIN, 'export', fx.cat, '--out', path.join(fx.cat, 'checkpoint.json'), '--force'], { encoding: 'utf8', env });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /would overwrite the run/);
+
+  const guard = path.join(fx.root, 'guard.cjs');
+  writeFileSync(guard, "require('module')._extensions['.node'] = (m, f) => { throw new Error('native addon loaded: ' + f); };\n");
+  r = spawnSync(process.execPath, ['-r', guard, BIN, 'inspect', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /conv1\.weight +\[8,1,3,3\] +8 +\w+/);
+  assert.match(r.stdout, /vs float32 safetensors/);
+
+  const bytes = readFileSync(out);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['truncated', bytes.subarray(0, bytes.length - 7), /truncated/],
+    ['version', Uint8Array.from(bytes, (b, i) => (i === 4 ? 9 : b)), /format version 9 is not supported/],
+    ['corrupt', Uint8Array.from(bytes, (b, i) => (i === bytes.length - 3 ? b ^ 1 : b)), /tensor '[^']+'.*CRC-32/],
+  ];
+  for (const [label, data, msg] of cases) {
+    const file = path.join(fx.root, `${label}.catk`);
+    writeFileSync(file, data);
+    for (const args of [['inspect', file], ['eval', '--model-file', file]]) {
+      r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env });
+      assert.equal(r.status, 2, `${label} ${args[0]}: ${r.stderr}`);
+      assert.match(r.stderr, msg, label);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `${label}: one line, got ${r.stderr}`);
+    }
+  }
+});
