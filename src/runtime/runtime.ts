@@ -189,7 +189,14 @@ export class CatkRuntime {
       lo = tf.min(y); span = tf.tidy(() => tf.max(y).sub(lo));
     }
     const live = tf.tidy(() => span.greater(0));
-    const codes = tf.tidy(() => y.sub(lo).mul(tf.scalar(levels).div(tf.where(live, span, tf.onesLike(span)))).round().clipByValue(0, levels));
+    // catkit's float32 arithmetic, operation for operation (src/method/quantize.ts), so codes and
+    // values match the native engine's bit for bit whenever the inputs do: per channel,
+    // round((y − lo)/span·levels) and back codes·span/levels + lo; per tensor and clip,
+    // s = levels·(1/span), round((y − lo)·s) and back codes/s + lo, added straight-through as y + (… − y).
+    const safeSpan = tf.tidy(() => tf.where(live, span, tf.onesLike(span)));
+    const perChannel = site.range === 'channel';
+    const inv = perChannel ? null : tf.tidy(() => tf.reciprocal(safeSpan).mul(levels));
+    const codes = tf.tidy(() => (perChannel ? y.sub(lo).div(safeSpan).mul(levels) : y.sub(lo).mul(inv!)).round().clipByValue(0, levels));
     try {
       let used = codes;
       const shape = [y.shape[0]!, y.shape[3]!, y.shape[1]!, y.shape[2]!];
@@ -206,13 +213,13 @@ export class CatkRuntime {
       }
       traffic.push(entry);
       const out = tf.tidy(() => {
-        const value = used.mul(span.div(levels)).add(lo);
+        const value = perChannel ? used.mul(safeSpan).div(levels).add(lo) : y.add(used.div(inv!).add(lo).sub(y));
         // Channels (or tensors) with max == min pass through unquantized, as catkit's quantizer does.
         return site.range === 'clip' ? value : tf.where(live.broadcastTo(value.shape), value, y);
       });
       if (used !== codes) used.dispose();
       return out;
-    } finally { tf.dispose([y, lo, span, live, codes]); }
+    } finally { tf.dispose([y, lo, span, live, safeSpan, codes, ...(inv ? [inv] : [])]); }
   }
 
   dispose(): void {

@@ -46,10 +46,12 @@ test('the packed tarball installs offline, every entry point imports and type-ch
     mkdirSync(stage);
     for (const f of ['package.json', ...pkg.files.filter((f) => !f.startsWith('dist'))]) cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
     run(process.execPath, [TSC, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', path.join(stage, 'dist')], ROOT);
+    run(process.execPath, [path.join(ROOT, 'scripts', 'build-demo.mjs'), '--release', path.join(stage, 'dist', 'demo')], ROOT); // what build:lib adds
     const packed = JSON.parse(run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], stage)) as { filename: string; files: { path: string }[] }[];
     const files = packed[0]!.files.map((f) => f.path);
     for (const need of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'native/src/addon.cc', 'native/libtorch-paths.cjs',
-      'data/digits/digits-images-idx3-ubyte.gz', 'schema/run-config.schema.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js']) {
+      'data/digits/digits-images-idx3-ubyte.gz', 'schema/run-config.schema.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js',
+      'dist/demo/app.js', 'dist/demo/index.html']) {
       assert.ok(files.includes(need), `tarball lacks ${need}`);
     }
     const stray = files.filter((f) => /^(test|bench|dist\/test|dist\/bench|build|src)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'));
@@ -87,12 +89,17 @@ console.log('ok', Object.keys(mods).length, TRAIN_DEFAULTS.model);
     writeFileSync(guard, "require('module')._extensions['.node'] = (m, f) => { throw new Error('native addon loaded: ' + f); };\n");
     writeFileSync(path.join(proj, 'engine-free.mjs'), `import { encodeContainer, decodeContainer } from '${pkg.name}/codec';
 import { buildLedger } from '${pkg.name}/ledger';
+import { quantize, dequantize } from '${pkg.name}/export';
+import { CatkRuntime } from '${pkg.name}/runtime';
 const s = Uint8Array.from({ length: 1000 }, (_, i) => (i % 5 === 0 ? 2 : 0));
 const back = decodeContainer(encodeContainer(s, { alphabetSize: 4 }));
 const ledger = buildLedger([{ name: 'relu1', bits: 2, symbols: s }], { codecs: ['huffman'] });
-console.log(back.length, ledger.layers.length);
+const w = dequantize(quantize(Float32Array.from([0, 0.5, 1]), [3], 1, null), [3]);
+let refused = '';
+try { CatkRuntime.fromBytes(Uint8Array.from([1, 2, 3]), 'x.catk'); } catch (e) { refused = e.code; }
+console.log(back.length, ledger.layers.length, w.join(), refused);
 `);
-    assert.match(run(process.execPath, ['-r', guard, 'engine-free.mjs'], proj), /^1000 1/);
+    assert.match(run(process.execPath, ['-r', guard, 'engine-free.mjs'], proj), /^1000 1 0,0,1 catk_\w+/);
     // …and the guard does block the engine (or the check above proves nothing).
     const blocked = spawnSync(process.execPath, ['-r', guard, '--input-type=module', '-e', `await import('${pkg.name}/tensor')`], { cwd: proj, encoding: 'utf8' });
     assert.notEqual(blocked.status, 0);
