@@ -7,7 +7,8 @@
 //
 // A quantized tensor's blob is a catkit codec container (src/codec/container.ts: rANS with the
 // tensor's own static table, or raw b-bit packing when coding does not pay, or constant) holding
-// its b-bit codes; the header gives its grid (scale, min per tensor or per output channel). Other
+// its b-bit codes; the header gives its grid (scale, inv, min per tensor or per output channel;
+// values are codes/inv + min, src/export/weights.ts). Other
 // tensors (batch-norm parameters, biases, unquantized layers) are raw float32 little-endian with a
 // CRC-32 in their header entry. Reading trusts nothing: the file length must be exactly what the
 // header declares, every size is bounded before allocation, and every blob is checksummed, so a
@@ -60,6 +61,8 @@ export interface TensorEntry {
   bits?: number;
   axis?: 0 | null;
   scale?: number[];
+  /** (2^b − 1)/span per group as float32: values are codes/inv + min. */
+  inv?: number[];
   min?: number[];
   /** Container mode of a quantized tensor (raw, constant, rans). */
   encoding: 'f32' | ContainerMode;
@@ -107,7 +110,7 @@ export function writeCatk(graph: Graph, tensors: readonly TensorInput[], meta: C
       if (q.codes.length !== numel(t.shape)) throw new RangeError(`writeCatk: tensor '${t.name}' has ${q.codes.length} codes for shape [${t.shape}]`);
       const { bytes, mode } = encodeCodes(q.codes, q.bits);
       blob = bytes;
-      entry = { name: t.name, shape: [...t.shape], kind: 'q', bits: q.bits, axis: q.axis, scale: [...q.scale], min: q.min.map(Math.fround), encoding: mode, offset, length: blob.length };
+      entry = { name: t.name, shape: [...t.shape], kind: 'q', bits: q.bits, axis: q.axis, scale: q.scale.map(Math.fround), inv: q.inv.map(Math.fround), min: q.min.map(Math.fround), encoding: mode, offset, length: blob.length };
     }
     entries.push(entry);
     blobs.push(blob);
@@ -162,13 +165,14 @@ function checkEntry(v: unknown, i: number, expectOffset: number, dataBytes: numb
   if (!Number.isInteger(v.bits) || (v.bits as number) < 1 || (v.bits as number) > 16) return bad(`${what}: bits must be 1…16, got ${JSON.stringify(v.bits)}`);
   if (v.axis !== null && v.axis !== 0) return bad(`${what}: axis must be null or 0`);
   const groups = v.axis === null ? 1 : (v.shape as number[])[0]!;
-  for (const key of ['scale', 'min'] as const) {
+  for (const key of ['scale', 'inv', 'min'] as const) {
     const a = v[key];
     if (!Array.isArray(a) || a.length !== groups || !a.every((x) => typeof x === 'number' && Number.isFinite(x))) return bad(`${what}: ${key} must list ${groups} finite number(s)`);
   }
   if (!(v.scale as number[]).every((s) => s >= 0)) return bad(`${what}: negative scale`);
+  if (!(v.inv as number[]).every((s) => s > 0)) return bad(`${what}: inv must be positive`);
   if (!['raw', 'constant', 'rans', 'huffman', 'zerorun'].includes(v.encoding as string)) return bad(`${what}: unknown encoding ${JSON.stringify(v.encoding)}`);
-  return { ...base, kind: 'q', bits: v.bits as number, axis: v.axis as 0 | null, scale: v.scale as number[], min: v.min as number[], encoding: v.encoding as ContainerMode };
+  return { ...base, kind: 'q', bits: v.bits as number, axis: v.axis as 0 | null, scale: v.scale as number[], inv: v.inv as number[], min: v.min as number[], encoding: v.encoding as ContainerMode };
 }
 
 function checkMeta(v: unknown, file?: string): CatkMeta {
@@ -253,7 +257,7 @@ function decodeEntry(bytes: Uint8Array, dataStart: number, e: TensorEntry, file?
     }
     throw err;
   }
-  const quantized: QuantizedTensor = { bits: e.bits!, axis: e.axis ?? null, scale: e.scale!, min: e.min!, codes };
+  const quantized: QuantizedTensor = { bits: e.bits!, axis: e.axis ?? null, scale: e.scale!, inv: e.inv!, min: e.min!, codes };
   return { entry: e, values: dequantize(quantized, e.shape), quantized };
 }
 

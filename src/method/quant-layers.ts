@@ -3,13 +3,27 @@
 // forward convolves with the per-tensor min/max b-bit quantized weight (reference Conv2d2). The
 // gradient is straight-through, so it is computed with quantized weights and applied to the float
 // ones; the state dict, the optimizer and the weight entropy term all see the float weight.
-import { F, tidy, type Tensor } from '../tensor/index.js';
+import { F, isGradEnabled, tidy, type Tensor } from '../tensor/index.js';
 import { Conv2d, Linear } from '../nn/index.js';
-import { checkBits, fakeQuantizeDynamic } from './quantize.js';
+import { checkBits } from './quantize.js';
 
-/** Fake-quantized copy of w over its own [min, max] (straight-through gradient, no host reads). */
+/**
+ * Fake-quantized copy of w over its own [min, max]: exactly code/s + min with s = (2^b − 1)·(1/(max − min))
+ * and code = round((w − min)·s), the arithmetic of the activation quantizer. The value is a function
+ * of the codes alone (a model file holding the codes reproduces it bit for bit, src/export/weights.ts);
+ * the gradient reaches w unchanged (straight-through) by adding w − w.detach(), which is exactly 0.
+ * No host reads.
+ */
 export function quantizeWeightTensor(w: Tensor, bits: number): Tensor {
-  return tidy(() => fakeQuantizeDynamic(w, bits).value);
+  return tidy(() => {
+    const w0 = w.detach();
+    const [lo, hi] = w0.aminmax() as [Tensor, Tensor];
+    const span = hi.sub(lo);
+    const s = span.where(span.gt(0), 1).reciprocal().mul((1 << bits) - 1);
+    const q = w0.sub(lo);
+    q.mul_(s).round_().div_(s).add_(lo);
+    return w.requiresGrad && isGradEnabled() ? q.add(w.sub(w0)) : q;
+  });
 }
 
 export class QuantConv2d extends Conv2d {

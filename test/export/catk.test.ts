@@ -68,15 +68,24 @@ test('a .catk round trip restores graph, sites, metadata, codes and float tensor
 });
 
 test('weight grid: hand-computed codes and float32 dequantization (per tensor and per channel)', () => {
-  // min −1, max 2, 2 bits: step 1, codes round(w + 1): −1→0, −0.5→0 (half to even), 0.5→2 (1.5 → 2), 2→3
+  // min −1, max 2, 2 bits: inv = 3·fround(1/3) rounds to 1 in float32, step 1, codes round(w + 1):
+  // −1→0, −0.5→0 (half to even), 0.5→2 (1.5 → 2), 2→3
   const q = quantize(Float32Array.of(-1, -0.5, 0.5, 2), [4], 2, null);
   assert.deepEqual(Array.from(q.codes), [0, 0, 2, 3]);
-  assert.deepEqual([q.scale, q.min], [[1], [-1]]);
+  assert.deepEqual([q.scale, q.inv, q.min], [[1], [1], [-1]]);
   assert.deepEqual(Array.from(dequantize(q, [4])), [-1, -1, 1, 2]);
   // per channel: rows [0, 1, 2] and [5, 5, 5] (constant: scale 0, dequantizes to 5 exactly)
   const p = quantize(Float32Array.of(0, 1, 2, 5, 5, 5), [2, 3], 1, 0);
   assert.deepEqual(Array.from(p.codes), [0, 0, 1, 0, 0, 0]); // 1·(1/2)=0.5 → 0 (half to even)
+  assert.deepEqual([p.scale, p.inv], [[2, 0], [0.5, 1]]); // a constant group: span counts as 1
   assert.deepEqual(Array.from(dequantize(p, [2, 3])), [0, 0, 2, 5, 5, 5]);
+  // Values are code/inv + min (the trainer's division), not code·step + min: min 0, max 0.7, 8 bits
+  // gives inv = fround(fround(1/0.7)·255), and code 3 dequantizes to fround(3/inv).
+  const d = quantize(Float32Array.of(0, 0.7, Math.fround(3 * 0.7 / 255)), [3], 8, null);
+  const inv = Math.fround(Math.fround(1 / Math.fround(0.7)) * 255);
+  assert.equal(d.inv[0], inv);
+  assert.equal(d.codes[2], 3);
+  assert.equal(dequantize(d, [3])[2], Math.fround(3 / inv));
   // 8-bit values: dequantization error stays within half a step
   const w = randomValues(5000, 3);
   const q8 = quantize(w, [5000], 8, null);
@@ -86,7 +95,7 @@ test('weight grid: hand-computed codes and float32 dequantization (per tensor an
 
 test('coded weights: skewed codes are rANS-coded below the raw size; uniform ones fall back to raw', () => {
   const skewed = quantize(randomValues(20000, 4, 3), [20000], 8, null);
-  const uniform: QuantizedTensor = { bits: 8, axis: null, scale: [1], min: [0], codes: Uint8Array.from({ length: 20000 }, (_, i) => (i * 7919) & 255) };
+  const uniform: QuantizedTensor = { bits: 8, axis: null, scale: [1], inv: [1], min: [0], codes: Uint8Array.from({ length: 20000 }, (_, i) => (i * 7919) & 255) };
   const g: Graph = { input: { name: 'input', shape: [20000, 1, 1] }, output: 'l2', sites: [], nodes: [
     { op: 'flatten', name: 'f', inputs: ['input'] },
     { op: 'linear', name: 'l1', inputs: ['f'], weight: 'a', bias: null },

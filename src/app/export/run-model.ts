@@ -112,13 +112,13 @@ function tensorOf(model: Module, key: string) {
   return t;
 }
 
-/** The run's per-tensor weight codes (the method's quantizer: min/max grid), with its float32 grid. */
+/**
+ * The run's per-tensor weight codes, from the method's own weight quantizer, with the grid (min,
+ * inv, step) in the same float32 arithmetic, so the file dequantizes to exactly the weights the run
+ * evaluated with (test/export/export-run.test.ts checks this bit for bit).
+ */
 function runWeightCodes(model: Module, key: string, values: Float32Array, bits: number) {
-  let lo = Infinity, hi = -Infinity;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
-  const levels = 2 ** bits - 1;
-  if (!(hi > lo)) return { bits, axis: null, scale: [0], min: [lo], codes: bits <= 8 ? new Uint8Array(values.length) : new Uint16Array(values.length) };
-  // The codes of the method's own weight quantizer (QuantConv2d / QuantLinear), not a re-derivation.
+  const grid = quantize(values, [values.length], bits, null);
   const codes = noGrad(() => tidy(() => toCodeArray(fakeQuantizeDynamic(tensorOf(model, key), bits, { codes: true }).codes!, bits)));
-  return { bits, axis: null, scale: [(hi - lo) / levels], min: [lo], codes };
+  return { ...grid, codes };
 }
