@@ -3,7 +3,8 @@
 // Runtime, TensorRT and OpenVINO accept:
 // - weights: uint8 codes → DequantizeLinear(scale, zero point 0) → Add(grid minimum). catkit's grid
 //   starts at the tensor minimum, which is in general not a whole number of steps from 0, so the
-//   minimum is added after dequantization; the result is exactly catkit's codes · step + min.
+//   minimum is added after dequantization: codes · step + min, which can differ from catkit's
+//   codes / s + min (src/export/weights.ts) by a float32 rounding.
 // - activation sites: Relu / Clip (ReLU6 and the learned clip), then per the site's range mode:
 //   'clip': QuantizeLinear → DequantizeLinear with the static scale clip / (2^b − 1);
 //   'tensor': the batch's min/max (ReduceMin/ReduceMax), Q/DQ of (y − min) with scale (max − min) / (2^b − 1), + min;
