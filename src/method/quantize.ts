@@ -89,23 +89,30 @@ export function fakeQuantizePerChannel(y: Tensor, bits: number): { value: Tensor
  * Nothing is read back to the host: the range stays a tensor. A constant tensor (M = m) comes back unchanged with codes 0.
  * The range is detached (no gradient flows through min/max), as in `fakeQuantize`.
  */
-export function fakeQuantizeDynamic(y: Tensor, bits: number, o: { codes?: boolean } = {}): { value: Tensor; codes: Tensor | null } {
+export function fakeQuantizeDynamic(y: Tensor, bits: number, o: CodeOptions = {}): { value: Tensor; codes: Tensor | null } {
   checkBits(bits, 'quantize');
   return tidy(() => {
     const [lo, hi] = y.detach().aminmax() as [Tensor, Tensor];
-    return quantizeShifted(y, bits, lo, hi.sub(lo), o.codes ?? false);
+    return quantizeShifted(y, bits, lo, hi.sub(lo), o);
   });
+}
+
+/** Which integer codes a fake quantization also returns. */
+export interface CodeOptions {
+  codes?: boolean;
+  /** Codes of the first n entries of dim 0 only (a batch's first n images; 0: all). */
+  codeRows?: number;
 }
 
 /**
  * Fake quantization onto a fixed grid [lo, hi] given as tensors (the learned clip range; lo null
  * means 0), without host reads. Values outside are clamped onto the ends (zero gradient there).
  */
-export function fakeQuantizeToRange(y: Tensor, bits: number, lo: Tensor | null, hi: Tensor, o: { codes?: boolean } = {}): { value: Tensor; codes: Tensor | null } {
+export function fakeQuantizeToRange(y: Tensor, bits: number, lo: Tensor | null, hi: Tensor, o: CodeOptions = {}): { value: Tensor; codes: Tensor | null } {
   checkBits(bits, 'quantize');
   return tidy(() => {
     const lo0 = lo?.detach() ?? null, hi0 = hi.detach();
-    return quantizeShifted(y, bits, lo0, lo0 ? hi0.sub(lo0) : hi0, o.codes ?? false, true);
+    return quantizeShifted(y, bits, lo0, lo0 ? hi0.sub(lo0) : hi0, o, true);
   });
 }
 
@@ -114,14 +121,15 @@ export function fakeQuantizeToRange(y: Tensor, bits: number, lo: Tensor | null, 
  * the correction q/s + lo − y is computed in place on one detached buffer and added to y, so the
  * forward costs one allocation plus in-place passes and the backward nothing (identity).
  */
-function quantizeShifted(y: Tensor, bits: number, lo: Tensor | null, span: Tensor, wantCodes: boolean, clampCodes = false): { value: Tensor; codes: Tensor | null } {
+function quantizeShifted(y: Tensor, bits: number, lo: Tensor | null, span: Tensor, o: CodeOptions, clampCodes = false): { value: Tensor; codes: Tensor | null } {
   const levels = (1 << bits) - 1;
   const scale = span.where(span.gt(0), 1).reciprocal().mul(levels);
   const y0 = y.detach();
   const t = lo ? y0.sub(lo) : y0.clone();
   t.mul_(scale).round_();
   if (clampCodes) t.clamp_(0, levels);
-  const codes = wantCodes ? t.clone() : null;
+  const rows = o.codeRows ?? 0;
+  const codes = !o.codes ? null : rows > 0 && t.rank >= 1 && t.shape[0]! > rows ? t.narrow(0, 0, rows).clone() : t.clone();
   t.div_(scale);
   if (lo) t.add_(lo);
   t.sub_(y0);

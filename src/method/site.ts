@@ -100,7 +100,9 @@ export class QuantSite extends Module {
     const term = wantTerm
       ? (s.regularizer === 'entropy' ? softEntropy(y, { bits: s.bits, temperature: this.temperature, sampling: s.sampling }) : l1l2Ratio(y))
       : null;
-    const { value, codes } = this.#quantize(y, wantCodes);
+    // Only a histogram of the first n images: copy just those codes (the copy is most of its cost).
+    const codeRows = rec !== null && !rec.request.codes ? rec.request.histogramImages : 0;
+    const { value, codes } = this.#quantize(y, wantCodes, codeRows);
     if (rec) {
       const histogram = rec.request.histogram && codes ? tidy(() => F.bincount(firstRows(codes, rec.request.histogramImages).reshape([-1]).to('int64'), 1 << s.bits)) : null;
       // Kept until Cat.forward hands them to its caller's scope (a model may run sites inside its own tidy).
@@ -112,14 +114,14 @@ export class QuantSite extends Module {
     return value;
   }
 
-  #quantize(y: Tensor, codes: boolean): { value: Tensor; codes: Tensor | null } {
+  #quantize(y: Tensor, codes: boolean, codeRows: number): { value: Tensor; codes: Tensor | null } {
     const s = this.settings;
     if (s.range === 'channel' && y.rank >= 2) return fakeQuantizePerChannel(y, s.bits);
     if (s.range === 'clip') {
       const c = this.clip!.abs();
-      return tidy(() => fakeQuantizeToRange(y, s.bits, s.signed ? c.neg() : null, c, { codes }));
+      return tidy(() => fakeQuantizeToRange(y, s.bits, s.signed ? c.neg() : null, c, { codes, codeRows }));
     }
-    return fakeQuantizeDynamic(y, s.bits, { codes });
+    return fakeQuantizeDynamic(y, s.bits, { codes, codeRows });
   }
 
   /** Sets the learned clip (e.g. from calibration). */

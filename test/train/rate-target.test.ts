@@ -26,9 +26,9 @@ class Net extends Module {
   }
 }
 
-function setup(): { cat: Cat<Tensor, Tensor>; x: Tensor } {
+function setup(range: 'tensor' | 'clip' = 'tensor'): { cat: Cat<Tensor, Tensor>; x: Tensor } {
   manualSeed(3);
-  const cat = attachCat<Tensor, Tensor>(new Net(), { defaults: { bits: 3 } });
+  const cat = attachCat<Tensor, Tensor>(new Net(), { defaults: { bits: 3, range } });
   const x = randn([6, 1, 5, 5]);
   cat.calibrateSync([x]);
   cat.model.train();
@@ -44,11 +44,15 @@ function entropyOf(codes: ArrayLike<number>, alphabet: number): number {
   return h;
 }
 
-test('histogramImages counts the codes of the first images only; numel stays the whole output', () => {
-  const { cat, x } = setup();
+for (const range of ['tensor', 'clip'] as const) test(`histogramImages counts the codes of the first images only; numel stays the whole output (range ${range})`, () => {
+  const { cat, x } = setup(range);
   try {
     tidy(() => {
       const { rate } = cat.forward(x, { codes: true, histogram: true, histogramImages: 2 });
+      // Without codes the site copies only the sampled images' codes: the same counts.
+      const alone = cat.forward(x, { histogram: true, histogramImages: 2 }).rate;
+      assert.deepEqual(alone.sites.map((s) => s.histogram!.toArray()), rate.sites.map((s) => s.histogram!.toArray()));
+      assert.ok(alone.sites.every((s) => s.codes === null));
       assert.equal(rate.sites.length, 2);
       const hard = rate.hardEntropies();
       for (const s of rate.sites) {
