@@ -155,7 +155,7 @@ export function histogramChart(runs: readonly LabelledReport[], id: string): Cha
 
 /** The per-epoch series a report's history can hold, with their titles. */
 export const CURVES: readonly [key: string, title: string][] = [
-  ['taskLoss', 'task loss (cross-entropy)'], ['actRegularizer', 'soft entropy (bits)'], ['bits', 'achieved bits (test entropy)'],
+  ['taskLoss', 'task loss (cross-entropy)'], ['actRegularizer', 'soft entropy (bits)'], ['bits', 'achieved bits (validation entropy)'],
   ['testAccuracy', 'test top-1'], ['lambda', 'λ'], ['lr', 'learning rate'],
 ];
 
