@@ -108,6 +108,9 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
         try { st = trainStep(s, batch.x, batch.y, optimizer, sync, rate ?? undefined); } finally { dispose(batch); }
         for (const k of Object.keys(sum) as (keyof StepStats)[]) sum[k] += st[k];
         steps++;
+        // In-memory batches arrive as resolved promises, so without this turn of the event loop
+        // signals (Ctrl-C) and timers would wait for the whole run to finish.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         progress.update(steps, {
           loss: (sum.loss / steps).toFixed(3), acc: (sum.correct / sum.count).toFixed(3), ...(cat && (c.lambda > 0 || rate) ? { H: (sum.act / steps).toFixed(3) } : {}),
           ...(rate ? { 'λ': rate.controller.lambdas.map((l) => l.toPrecision(3)).join('/') } : {}),

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assertRefused, assertUntouched, catkit, sandbox } from './helpers.js';
+import { BIN, assertRefused, assertUntouched, catkit, sandbox } from './helpers.js';
 
 const EXIT_JS = fileURLToPath(new URL('../../src/cli/exit.js', import.meta.url));
 const ERRORS_JS = fileURLToPath(new URL('../../src/errors.js', import.meta.url));
@@ -108,4 +109,25 @@ test('a pending promise at exit, an unhandled rejection or an uncaught exception
   const d = JSON.parse(r.stdout) as { text: string; code: number };
   assert.equal(d.code, 1);
   assert.match(d.text, /RangeError: x\n\s+at /);
+});
+
+test('Ctrl-C during training stops the run at the next step (exit 130), not after it finishes', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-sigint-'));
+  try {
+    const out = path.join(dir, 'run');
+    const args = [BIN, 'train', '--model', 'resnet8', '--width', '0.25', '--dataset', 'digits', '--limit-train', '1024', '--limit-test', '64', '--epochs', '50', '--out', out];
+    const child = spawn(process.execPath, args, { env: { ...process.env, CATKIT_THREADS: '1', CI: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '', sentAt = 0;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // In-memory digits: every batch is a resolved promise; the signal must still get through.
+      if (!sentAt && /epoch 1\/50 +loss/.test(stderr)) { sentAt = performance.now(); child.kill('SIGINT'); }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.ok(sentAt > 0, stderr);
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /catkit: interrupted/);
+    assert.doesNotMatch(stderr, /epoch 3\/50 +loss/, 'stopped within the epoch after the signal');
+    assert.ok(!existsSync(path.join(out, 'report.json')));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
 });
