@@ -9,7 +9,8 @@
         "native/src/dispatch.cc",
         "native/src/tensor_io.cc",
         "native/src/runtime.cc",
-        "native/src/distributed.cc"
+        "native/src/distributed.cc",
+        "native/src/cat_site.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",
@@ -17,7 +18,7 @@
       ],
       "libraries": ["<!@(node native/libtorch-paths.cjs libs)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-D_GLIBCXX_USE_CXX11_ABI=1", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-Wno-stringop-overflow"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-D_GLIBCXX_USE_CXX11_ABI=1", "-Wno-unused-parameter", "-Wno-deprecated-declarations", "-Wno-stringop-overflow", "-ffp-contract=off"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node native/libtorch-paths.cjs defines)"]
     }
   ]

@@ -1,6 +1,7 @@
 // Fake quantization with straight-through gradients, as in CAT's ReLUProj / Conv2d2.
 import { Tensor, tidy } from '../tensor/index.js';
 import { call1 } from '../tensor/tensor.js';
+import { fusedDtype, fusedSite } from './fused-site.js';
 
 export function checkBits(bits: number, what: string): void {
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) {
@@ -87,9 +88,22 @@ export function fakeQuantizePerChannel(y: Tensor, bits: number): { value: Tensor
  * Dynamic per-tensor fake quantization over the tensor's own [min, max] (the reference's
  * part_quant): q = round((y − m)·(2^b − 1)/(M − m)), output q/s + m, with an identity gradient.
  * Nothing is read back to the host: the range stays a tensor. A constant tensor (M = m) comes back unchanged with codes 0.
- * The range is detached (no gradient flows through min/max), as in `fakeQuantize`.
+ * The range is detached (no gradient flows through min/max), as in `fakeQuantize`. Float32/float64
+ * run the fused native op (one min/max pass and one rounding pass; same bits as the composite).
  */
 export function fakeQuantizeDynamic(y: Tensor, bits: number, o: CodeOptions = {}): { value: Tensor; codes: Tensor | null } {
+  checkBits(bits, 'quantize');
+  if (fusedDtype(y.dtype)) {
+    const r = fusedSite(y, { activation: 'none', clip: null, clipMode: 'none', range: 'tensor', bits, quantize: true, codes: o.codes ?? false });
+    const rows = o.codeRows ?? 0;
+    if (r.codes && rows > 0 && r.codes.rank >= 1 && r.codes.shape[0]! > rows) return { value: r.value, codes: tidy(() => r.codes!.narrow(0, 0, rows).clone()) };
+    return { value: r.value, codes: r.codes };
+  }
+  return fakeQuantizeDynamicComposite(y, bits, o);
+}
+
+/** fakeQuantizeDynamic from ATen ops (any floating dtype; the reference the fused op is tested against). */
+export function fakeQuantizeDynamicComposite(y: Tensor, bits: number, o: CodeOptions = {}): { value: Tensor; codes: Tensor | null } {
   checkBits(bits, 'quantize');
   return tidy(() => {
     const [lo, hi] = y.detach().aminmax() as [Tensor, Tensor];

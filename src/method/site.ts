@@ -6,9 +6,10 @@
 // is the only one added) and float checkpoints still load.
 import { Tensor, full, keep, noGrad, tidy, type DType } from '../tensor/index.js';
 import { F } from '../tensor/index.js';
-import { Module, type AnyModule } from '../nn/index.js';
-import { checkBits, fakeQuantizeDynamic, fakeQuantizePerChannel, fakeQuantizeToRange } from './quantize.js';
-import { l1l2Ratio, softEntropy, type ActivationSampling } from './soft-entropy.js';
+import { Module, ReLU, ReLU6, type AnyModule } from '../nn/index.js';
+import { checkBits, fakeQuantizeDynamicComposite, fakeQuantizePerChannel, fakeQuantizeToRange } from './quantize.js';
+import { l1l2Ratio, softEntropy, softEntropyOfSample, type ActivationSampling } from './soft-entropy.js';
+import { fusedDtype, fusedSite, sampleIndex, type FusedActivation } from './fused-site.js';
 import { recorderFor, type ForwardRecorder } from './rate.js';
 import { CatkitError } from '../errors.js';
 
@@ -78,11 +79,16 @@ export class QuantSite extends Module {
 
   forward(x: unknown): Tensor {
     this.inner.training = this.training;
+    const rec = this.settings.enabled ? recorderFor(this.owner) : null;
+    // A plain ReLU / ReLU6 folds into the fused op: the site then reads the module's input.
+    const folded = x instanceof Tensor && this.settings.enabled && !rec?.calibrating ? foldableActivation(this.inner) : null;
+    if (folded && this.#fusable(x as Tensor, rec)) return this.#fused(x as Tensor, folded, rec);
     const out = this.inner.forward(x);
     if (!(out instanceof Tensor)) throw new CatkitError('cat_site_output', `CAT site '${this.name}' (${this.inner.constructor.name}) must output a Tensor`, { userFacing: false });
     if (!this.settings.enabled) return out;
-    const rec = recorderFor(this.owner);
     if (rec?.calibrating) { rec.observe(this.name, out); return out; }
+    if (this.#fusable(out, rec)) return this.#fused(out, 'none', rec);
+    // The composite path: other dtypes, per-channel ranges, the L1/L2 term (which needs the whole clipped tensor).
     let y = out;
     const clip = this.clip;
     if (clip) {
@@ -93,9 +99,44 @@ export class QuantSite extends Module {
     return this.#quantizeAndRecord(y, rec);
   }
 
+  #wantsTerm(rec: ForwardRecorder | null): boolean {
+    return rec !== null && rec.request.terms && this.training && this.settings.regularizer !== 'none';
+  }
+
+  /** The fused op computes exactly what the composite path would for this input. */
+  #fusable(t: Tensor, rec: ForwardRecorder | null): boolean {
+    const s = this.settings, clip = this.clip;
+    return fusedDtype(t.dtype) && (clip === null || clip.dtype === t.dtype) && (s.range !== 'channel' || t.rank < 2) &&
+      !(this.quantizing && s.regularizer === 'compression' && this.#wantsTerm(rec));
+  }
+
+  /** Activation (if folded), clip, quantization, codes, histogram and the entropy sample in one native op. */
+  #fused(t: Tensor, activation: FusedActivation, rec: ForwardRecorder | null): Tensor {
+    const s = this.settings, clip = this.clip;
+    const quantize = this.quantizing;
+    const wantTerm = quantize && this.#wantsTerm(rec); // regularizer 'entropy' here (see #fusable)
+    return tidy(() => {
+      const r = fusedSite(t, {
+        activation, clip, clipMode: clip ? (s.signed ? 'symmetric' : 'upper') : 'none', range: s.range === 'clip' ? 'clip' : 'tensor',
+        bits: s.bits, quantize, sampleIndex: wantTerm ? sampleIndex(t.shape, s.sampling) : null,
+        codes: quantize && rec !== null && rec.request.codes, histogram: quantize && rec !== null && rec.request.histogram,
+        histogramRows: rec?.request.histogramImages ?? 0,
+      });
+      if (quantize && rec) {
+        const term = wantTerm ? softEntropyOfSample(r.sample!, { bits: s.bits, temperature: this.temperature }) : null;
+        // Kept until Cat.forward hands them to its caller's scope (a model may run sites inside its own tidy).
+        rec.record({
+          site: this.name, bits: s.bits, signed: s.signed, numel: t.size,
+          term: term && keep(term), codes: r.codes && keep(r.codes), histogram: r.histogram && keep(r.histogram),
+        });
+      }
+      return r.value;
+    });
+  }
+
   #quantizeAndRecord(y: Tensor, rec: ForwardRecorder | null): Tensor {
     const s = this.settings;
-    const wantTerm = rec !== null && rec.request.terms && this.training && s.regularizer !== 'none';
+    const wantTerm = this.#wantsTerm(rec);
     const wantCodes = rec !== null && (rec.request.codes || rec.request.histogram);
     const term = wantTerm
       ? (s.regularizer === 'entropy' ? softEntropy(y, { bits: s.bits, temperature: this.temperature, sampling: s.sampling }) : l1l2Ratio(y))
@@ -121,7 +162,7 @@ export class QuantSite extends Module {
       const c = this.clip!.abs();
       return tidy(() => fakeQuantizeToRange(y, s.bits, s.signed ? c.neg() : null, c, { codes, codeRows }));
     }
-    return fakeQuantizeDynamic(y, s.bits, { codes, codeRows });
+    return fakeQuantizeDynamicComposite(y, s.bits, { codes, codeRows });
   }
 
   /** Sets the learned clip (e.g. from calibration). */
@@ -135,4 +176,11 @@ export class QuantSite extends Module {
 /** The first n entries of dim 0 (all when n is 0 or covers the tensor). */
 function firstRows(t: Tensor, n: number): Tensor {
   return n > 0 && t.rank >= 1 && t.shape[0]! > n ? t.narrow(0, 0, n) : t;
+}
+
+/** The fused op's activation for a module that is exactly nn's ReLU / ReLU6 (not a subclass, no patched forward). */
+function foldableActivation(m: AnyModule): FusedActivation | null {
+  if (Object.prototype.hasOwnProperty.call(m, 'forward')) return null;
+  const proto = Object.getPrototypeOf(m);
+  return proto === ReLU.prototype ? 'relu' : proto === ReLU6.prototype ? 'relu6' : null;
 }
