@@ -18,7 +18,7 @@ import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
 import { loadCheckpoint, readCheckpointMeta, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
 import { checkMemoryBudget } from '../train/memory-budget.js';
 import type { EpochRecord } from '../train/checkpoint.js';
-import { createProgress, type Progress } from '../train/progress.js';
+import { silentProgress, type Progress } from '../train/progress.js';
 import { initFromEnv, type DistributedContext } from '../distributed/index.js';
 
 export interface RunOptions {
@@ -87,7 +87,7 @@ async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: strin
   try {
     checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
     const main = !o.dist || o.dist.isMain;
-    const progress = o.progress ?? createProgress({ quiet: !main });
+    const progress = main ? o.progress ?? silentProgress() : silentProgress();
     if (main && removedTemps.length) progress.stop(`removed ${removedTemps.length} temp file(s) of an interrupted write in ${o.outDir}: ${removedTemps.join(', ')}`);
     if (main) logSession(session, progress);
     if (o.dist && main) progress.stop(`data-parallel: ${o.dist.worldSize} processes, batch ${config.batchSize} each (${config.batchSize * o.dist.worldSize} per step)`);

@@ -10,7 +10,7 @@ import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.j
 import { evaluateAccuracy } from './evaluate.js';
 import { locateNonFinite, NonFiniteError } from './nonfinite.js';
 import { recalibrateBatchNormAsync } from './bn-recalibration.js';
-import { createProgress, type Progress } from './progress.js';
+import { silentProgress, type Progress } from './progress.js';
 import { RateTarget, RATE_VALIDATION_BATCHES, rateTargetOptions, type RateTargetOptions } from './rate-target.js';
 import { ConfigError } from './config.js';
 import { measureSiteRates, overallBits } from './rate-measure.js';
@@ -54,7 +54,7 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
   mkdirSync(o.outDir, { recursive: true });
   const dist = o.dist;
   const main = !dist || dist.isMain;
-  const progress = main ? o.progress ?? createProgress() : createProgress({ quiet: true });
+  const progress = main ? o.progress ?? silentProgress() : silentProgress();
   const targetOptions = s.cat ? rateTargetOptions(c, c.epochs * s.train.numBatches) : null;
   if (targetOptions && dist) throw new CatkitError('bad_config', '--target-bits is not supported with data-parallel training yet: run it in one process');
   const rate = targetOptions && s.cat ? newRateTarget(s.cat, targetOptions) : null;

@@ -12,7 +12,7 @@ import { initFromEnv, type DistributedContext } from '../../src/distributed/inde
 import { TRAIN_DEFAULTS, type RunConfig } from '../../src/train/config.js';
 import { buildSession, disposeSession } from '../../src/train/session.js';
 import { fit } from '../../src/train/trainer.js';
-import { createProgress } from '../../src/train/progress.js';
+import { silentProgress } from '../../src/train/progress.js';
 
 const scenario = process.env.CATKIT_TEST_WORKER;
 const out = process.env.CATKIT_TEST_OUT ?? '.';
@@ -85,7 +85,7 @@ async function fitRun(ctx: DistributedContext | null): Promise<void> {
   manualSeed(200 + (ctx?.rank ?? 0)); // different per rank: fit must start every rank from rank 0's weights
   s.model = new Sequential(new Conv2d(1, 6, 3, { padding: 1, stride: 2 }), new ReLU(), new AdaptiveAvgPool2d(4), new Flatten(), new Linear(96, s.numClasses));
   try {
-    await fit(s, { outDir: process.env.CATKIT_TEST_RUN!, progress: createProgress({ quiet: true }), dist: ctx ?? undefined });
+    await fit(s, { outDir: process.env.CATKIT_TEST_RUN!, progress: silentProgress(), dist: ctx ?? undefined });
     const params = Object.fromEntries(s.model.namedParameters().map(([k, t]) => [k, t.toArray()]));
     writeFileSync(path.join(out, ctx ? `rank${ctx.rank}.json` : 'single.json'), JSON.stringify({ params }));
   } finally { await disposeSession(s); }

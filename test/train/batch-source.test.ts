@@ -17,10 +17,10 @@ import { evaluateAccuracy } from '../../src/train/evaluate.js';
 import { fit, streamInputs } from '../../src/train/trainer.js';
 import { runTraining } from '../../src/app/run.js';
 import { NonFiniteError } from '../../src/train/nonfinite.js';
-import { createProgress } from '../../src/train/progress.js';
+import { silentProgress } from '../../src/train/progress.js';
 import { FIXTURE_WNIDS, makeImageFolderFixture } from '../helpers/image-folder-fixture.js';
 
-const quiet = createProgress({ quiet: true });
+const quiet = silentProgress();
 const small: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', widthMultiplier: 0.25, dataset: 'digits', limitTrain: 64, limitTest: 40, batchSize: 16, epochs: 1, lr: 0.05 };
 
 /** Wraps a source as an async one that records what it handed out and whether its iterator finished. */

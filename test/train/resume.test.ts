@@ -10,9 +10,9 @@ import { TRAIN_DEFAULTS, CAT_DEFAULTS, type RunConfig } from '../../src/train/co
 import { buildSession } from '../../src/train/session.js';
 import { fit } from '../../src/train/trainer.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
-import { createProgress } from '../../src/train/progress.js';
+import { silentProgress } from '../../src/train/progress.js';
 
-const quiet = createProgress({ quiet: true });
+const quiet = silentProgress();
 const base: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', widthMultiplier: 0.5, dataset: 'digits', limitTrain: 256, limitTest: 100, batchSize: 32, epochs: 3, lr: 0.05 };
 
 function weightsOf(dir: string): Map<string, number[]> {

@@ -17,8 +17,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--force', 'replace the runs of an earlier demo in --out')
     .action(async (o: DemoSettings & { out: string; force?: boolean }) => {
       const { runDemo } = await import('../../app/demo.js');
+      const { createProgress } = await import('../progress.js');
       const t0 = performance.now();
-      const runs = await runDemo(o, o.out, (line) => process.stderr.write(`${line}\n`), { force: o.force });
+      const runs = await runDemo(o, o.out, (line) => process.stderr.write(`${line}\n`), { force: o.force, progress: createProgress() });
       const last = runs[runs.length - 1]!.report;
       process.stdout.write(`\nPer-layer bits of the λ = ${o.lambda} run (test set, real coding):\n${formatLayers(last)}\n`);
       process.stdout.write(`\n${formatComparison(runs)}\n`);

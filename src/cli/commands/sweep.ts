@@ -36,7 +36,7 @@ Running the same command again skips finished points and continues an interrupte
       if (o.force) throw usage('catkit sweep keeps finished points: remove a point\'s folder to run it again instead of --force');
       const targets = o.targets ?? [], lambdas = o.lambdas ?? [];
       if (!targets.length && !lambdas.length) throw usage('catkit sweep: give --targets and/or --lambdas');
-      const [{ runSweep, sweepPoints }, { runTraining }] = await Promise.all([import('../../app/sweep.js'), import('../../app/run.js')]);
+      const [{ runSweep, sweepPoints }, { runTraining }, { createProgress }] = await Promise.all([import('../../app/sweep.js'), import('../../app/run.js'), import('../progress.js')]);
       const points = sweepPoints(targets, lambdas);
       const { targets: _t, lambdas: _l, out, ...flags } = o;
       // Options are checked (and the --init run read) before the first point trains.
@@ -46,7 +46,7 @@ Running the same command again skips finished points and continues an interrupte
       });
       const summary = await runSweep({
         out, init: flags.init ?? '', points, configFor,
-        run: (config, dir, resume) => runTraining(config, { outDir: dir, resume, codedBatches: o.codedBatches }),
+        run: (config, dir, resume) => runTraining(config, { outDir: dir, resume, codedBatches: o.codedBatches, progress: createProgress() }),
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(readFileSync(summary.markdown, 'utf8'));

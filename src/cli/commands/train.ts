@@ -153,7 +153,8 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
 /** Trains (as one rank when started by a data-parallel launcher) and prints the report from the main rank. */
 async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Promise<void> {
   const { runTrainingFromEnv } = await engine();
-  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches });
+  const { createProgress } = await import('../progress.js');
+  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, progress: createProgress() });
   if (isMain) printReport(report, o, o.out);
 }
 
@@ -202,7 +203,7 @@ export function registerTrainCommands(program: Command): void {
       }
       if (await launchIfRequested(o, cmd)) return; // this process started the workers
       const { runEvaluation } = await engine();
-      const { createProgress } = await import('../../train/progress.js');
+      const { createProgress } = await import('../progress.js');
       const { initFromEnv } = await import('../../distributed/index.js');
       const dist = await initFromEnv();
       const main = !dist || dist.isMain;
