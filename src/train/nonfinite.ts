@@ -1,6 +1,10 @@
-// Names where a NaN/Inf came from, so "loss is NaN" becomes actionable.
+// Names where a NaN/Inf came from, so "loss is NaN" becomes actionable. Everything comes from what
+// the model takes and returns: its parameters, the batch, the step's output, and for a CAT model
+// its sites' codes in a re-run of the batch through Cat.forward (the per-forward rate channel).
+// No module is wrapped or patched to find out.
 import { tidy, noGrad, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
+import type { Cat } from '../method/index.js';
 import { CatkitError } from '../errors.js';
 
 /** Training diverged (NaN/Inf): a data or hyper-parameter problem the user fixes, so user-facing. */
@@ -11,25 +15,24 @@ export class NonFiniteError extends CatkitError {
 
 const finite = (t: Tensor): boolean => tidy(() => t.isfinite().all().item() === 1);
 
-/** Returns a description of the first non-finite parameter, or of the first module whose output is non-finite. */
-export function locateNonFinite(model: Module, x: Tensor): string {
+export interface NonFiniteEvidence {
+  /** The failing step's model output. */
+  output?: Tensor;
+  /** The model's CAT attachment: its sites are checked in execution order. */
+  cat?: Cat | null;
+}
+
+/**
+ * Describes the first non-finite parameter, else a non-finite input batch, else the first CAT site
+ * whose codes hold NaN/Inf (re-running the batch without gradients), else whether the output is.
+ */
+export function locateNonFinite(model: Module, x: Tensor, o: NonFiniteEvidence = {}): string {
   for (const [name, p] of model.namedParameters()) if (!finite(p)) return `parameter '${name}' holds NaN/Inf`;
   if (!finite(x)) return 'the input batch holds NaN/Inf';
-  let culprit = 'no module output is non-finite in a re-run (the loss term itself overflowed)';
-  // Re-run the forward with every leaf module's output checked, in execution order.
-  const wrapped: [Module, Module['forward']][] = [];
-  for (const [name, m] of model.namedModules()) {
-    if (name === '' || m.children().length > 0) continue;
-    const original = m.forward;
-    wrapped.push([m, original]);
-    m.forward = function (this: Module, input: Tensor): Tensor {
-      const out = original.call(this, input);
-      if (culprit.startsWith('no module') && !finite(out)) culprit = `the output of layer '${name}' (${m.constructor.name}) is the first to hold NaN/Inf`;
-      return out;
-    };
+  if (o.cat) {
+    const site = noGrad(() => tidy(() => o.cat!.forward(x, { terms: false, codes: true }).rate.sites.find((s) => s.codes !== null && !finite(s.codes))?.site ?? null));
+    if (site !== null) return `the activations at CAT site '${site}' are the first to hold NaN/Inf`;
   }
-  try { noGrad(() => tidy(() => { model.forward(x); })); } finally {
-    for (const [m] of wrapped) delete (m as { forward?: unknown }).forward;
-  }
-  return culprit;
+  if (o.output && !finite(o.output)) return `the model output holds NaN/Inf${o.cat ? ' (no CAT site before it does)' : ''}`;
+  return 'the model output is finite (the loss term itself overflowed)';
 }

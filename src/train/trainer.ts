@@ -203,7 +203,7 @@ export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnTyp
     }
     const lossValue = loss.item();
     if (!Number.isFinite(lossValue)) {
-      throw new NonFiniteError(`training stopped: the loss is ${lossValue} (task ${task.item()}, activation term ${act}, weight term ${weight}); ${locateNonFinite(s.model, x)}. ` +
+      throw new NonFiniteError(`training stopped: the loss is ${lossValue} (task ${task.item()}, activation term ${act}, weight term ${weight}); ${locateNonFinite(s.model, x, { output: logits, cat: s.cat })}. ` +
         'Lower --lr or --lambda, or resume from the last checkpoint.');
     }
     optimizer.zeroGrad();
