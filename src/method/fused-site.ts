@@ -50,7 +50,7 @@ const RANGE = { tensor: 0, clip: 1 } as const;
 let fusedOn = true;
 
 /**
- * Switches the fused op off (sites and weight quantizers then run the composite of ATen ops) or
+ * Switches the fused op off (sites then run the composite of ATen ops) or
  * back on; returns the previous setting. For A/B checks of results and speed.
  */
 export function useFusedSites(on: boolean): boolean {

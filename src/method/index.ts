@@ -19,7 +19,7 @@
 // quantize between the tensor's dynamic min and max unless range is 'clip' or 'channel'. Terms and
 // codes reach the caller only through the Rate a Cat.forward returns: nothing is left on modules.
 // A plain model.forward still quantizes (QAT) but collects nothing.
-// Float32/float64 sites and weight quantizers run one fused native op (fused-site.ts: activation,
+// Float32/float64 activation sites run one fused native op (fused-site.ts: activation,
 // clip, rounding, codes, histogram and the entropy sample in one pass, its backward in one pass);
 // useFusedSites(false) switches back to the composite of ATen ops, which gives the same bits.
 export * from './quantize.js';
