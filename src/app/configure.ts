@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { CHECKPOINT_JSON, readCheckpointMeta } from '../train/checkpoint-meta.js';
-import { ConfigError, type RunConfig } from '../train/config.js';
+import { ConfigError, type RunConfig, type TaskKind } from '../train/config.js';
 import { CatkitError } from '../errors.js';
 import { readConfigFile } from './config-file.js';
+import { buildDetectionCatConfig, buildDetectionTrainConfig, readInitConfig, refuseDetectionFlags, taskKindOf, type DetectionFlags } from './detection-config.js';
 import { buildCatConfig, buildResumeConfig, buildTrainConfig, catInitPath, type CatFlags, type TrainFlags } from './run-config.js';
 
 /** Where a run goes and how: shared by train and cat. */
@@ -26,17 +27,30 @@ function resumed(t: RunTarget, flags: { epochs?: number; workers?: number }): Ru
   return buildResumeConfig(readCheckpointMeta(t.out).meta.config, flags);
 }
 
-export function configureTrain(flags: TrainFlags & RunTarget): RunConfig {
-  if (flags.resume) return resumed(flags, flags);
+/** A resumed run keeps its task; a --task naming another is a mistake. */
+function resumedAs(t: RunTarget, flags: { epochs?: number; workers?: number; task?: TaskKind }): RunConfig {
+  const c = resumed(t, flags);
+  if (flags.task && flags.task !== (c.taskKind ?? 'classification')) throw new ConfigError(`--task ${flags.task}: the run in ${t.out} is a ${c.taskKind ?? 'classification'} run`);
+  return c;
+}
+
+export function configureTrain(flags: TrainFlags & DetectionFlags & RunTarget): RunConfig {
+  if (flags.resume) return resumedAs(flags, flags);
   const file = flags.config !== undefined ? readConfigFile(flags.config) : undefined;
   const initPath = flags.init ?? file?.init;
-  const init = initPath !== undefined ? readCheckpointMeta(initPath).meta.config : undefined;
+  const init = initPath !== undefined ? readInitConfig(initPath) : undefined;
+  if (taskKindOf(flags, file, init) === 'detection') return buildDetectionTrainConfig({ flags: { ...flags, init: initPath }, file, init });
+  refuseDetectionFlags(flags);
+  if (initPath !== undefined && init === undefined) throw new ConfigError('--init takes a run folder (from `catkit train` or `catkit import`), not a bare .safetensors file');
   return buildTrainConfig({ flags: { ...flags, init: initPath }, file, init });
 }
 
-export function configureCat(flags: CatFlags & RunTarget): RunConfig {
-  if (flags.resume) return resumed(flags, flags);
+export function configureCat(flags: CatFlags & DetectionFlags & RunTarget): RunConfig {
+  if (flags.resume) return resumedAs(flags, flags);
   const file = flags.config !== undefined ? readConfigFile(flags.config) : undefined;
-  const init = readCheckpointMeta(catInitPath(flags, file)).meta.config;
+  const initPath = catInitPath(flags, file);
+  const init = readInitConfig(initPath)!; // catInitPath refused a bare .safetensors file
+  if (taskKindOf(flags, file, init) === 'detection') return buildDetectionCatConfig({ flags: { ...flags, init: initPath }, file, init });
+  refuseDetectionFlags(flags);
   return buildCatConfig({ flags, file, init });
 }

@@ -75,17 +75,19 @@ export interface CatFlags extends DataFlags, OptimFlags {
   targetBitsAt?: { pattern: string; bits: number }[];
   targetMetric?: RunConfig['targetMetric'];
   targetTolerance?: number;
+  /** Batches of held-out training data for the clip statistics. */
+  calibrationBatches?: number;
 }
 
-type Given = Partial<RunConfig>;
+export type Given = Partial<RunConfig>;
 
 /** Copies the defined values only, so an option not given never hides a lower layer. */
-function defined(o: Given): Given {
+export function defined(o: Given): Given {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Given;
 }
 
 /** The flags shared by train and cat, as config fields. */
-function commonFields(f: DataFlags & OptimFlags): Given {
+export function commonFields(f: DataFlags & OptimFlags): Given {
   return defined({
     data: f.data, epochs: f.epochs, batchSize: f.batchSize, lr: f.lr, momentum: f.momentum, weightDecay: f.weightDecay,
     nesterov: f.nesterov, optimizer: f.optimizer, schedule: f.schedule, gamma: f.gamma, stepSize: f.stepSize, warmupEpochs: f.warmup,
@@ -95,18 +97,18 @@ function commonFields(f: DataFlags & OptimFlags): Given {
 }
 
 /** CAT flags as config fields (--weight-bits 32 means float weights, recorded as no weightBits). */
-function catFields(f: CatFlags): Given {
+export function catFields(f: CatFlags): Given {
   return defined({
     ...commonFields(f), actBits: f.actBits, actBitsAt: f.actBitsAt, lambda: f.lambda, lambdaW: f.lambdaW, method: f.method, gradual: f.gradual,
     temperature: f.temperature, temperatureAnneal: f.temperatureAnneal, sampleRandom: f.sampleRandom, quantizeLinear: f.quantizeLinear,
     bnRecalibration: f.bnRecalibrate, noQuantEdges: f.quantEdges === undefined ? undefined : !f.quantEdges, clipInit: f.clipInit,
-    range: f.range, sampleStride: f.sampleStride, sampleImages: f.sampleImages, weightBits: f.weightBits,
+    range: f.range, sampleStride: f.sampleStride, sampleImages: f.sampleImages, weightBits: f.weightBits, calibrationBatches: f.calibrationBatches,
     targetBits: f.targetBits, targetBitsAt: f.targetBitsAt?.length ? f.targetBitsAt : undefined, targetMetric: f.targetMetric, targetTolerance: f.targetTolerance,
   });
 }
 
 /** The fields of a --config file for `task`: `task`, if present, must be that command. */
-function fileFields(file: Given | undefined, task: RunConfig['task']): Given {
+export function fileFields(file: Given | undefined, task: RunConfig['task']): Given {
   if (!file) return {};
   if (file.task !== undefined && file.task !== task) throw new ConfigError(`the config file describes a '${file.task}' run; use \`catkit ${file.task}\` or drop its "task"`);
   const { task: _, ...rest } = defined(file);
@@ -160,7 +162,7 @@ function checkDataOptions(given: Given, dataset: string): void {
 }
 
 /** weightBits ≥ 32 means float weights, which a config records as no weightBits. */
-function floatWeights(c: RunConfig): RunConfig {
+export function floatWeights(c: RunConfig): RunConfig {
   if (c.weightBits !== undefined && c.weightBits >= 32) {
     const { weightBits: _, ...rest } = c;
     return rest;

@@ -1,25 +1,20 @@
-// A whole run as the CLI performs it: build, train (or resume), measure accuracy and bits, report.
+// A whole run as the CLI performs it, for every task (app/tasks/): the run folder and its lock,
+// train (or resume), measure the task's metric and the bits, write the report.
 // Orchestration above train and report (it used to sit in train/ and made train ↔ report a cycle).
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { dispose, getNumThreads } from '../tensor/index.js';
 import { acquireRunLock } from '../io/run-lock.js';
 import { refuseOutputIsInput } from '../io/same-path.js';
-import { buildReport, readBaseline, writeReport, type RateReport, type RunReport } from '../report/index.js';
+import { writeReport, type RunReport } from '../report/index.js';
 import { writeHtmlReport } from '../report/html.js';
-import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from '../train/config.js';
+import type { RunConfig } from '../train/config.js';
 import { CatkitError } from '../errors.js';
-import { isImageFolderDataset } from '../data/index.js';
-import { buildSession, disposeSession, type Session } from '../train/session.js';
-import { fit } from '../train/trainer.js';
-import type { RateTarget } from '../train/rate-target.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
-import { evaluateBandwidth, weightBandwidth } from '../train/bandwidth.js';
-import { loadCheckpoint, readCheckpointMeta, CheckpointError, CHECKPOINT_JSON } from '../train/checkpoint.js';
-import { checkMemoryBudget } from '../train/memory-budget.js';
-import type { EpochRecord } from '../train/checkpoint.js';
+import { readCheckpointMeta, CHECKPOINT_JSON } from '../train/checkpoint.js';
 import { silentProgress, type Progress } from '../train/progress.js';
 import { initFromEnv, type DistributedContext } from '../distributed/index.js';
+import { taskFor } from './tasks/index.js';
+
+export { measure } from './tasks/classification.js';
 
 export interface RunOptions {
   outDir: string;
@@ -31,13 +26,6 @@ export interface RunOptions {
   codedBatches?: number;
   /** Data-parallel run: training and evaluation are shared across the group; rank 0 logs and writes. */
   dist?: DistributedContext;
-}
-
-/** Logs the effective config and the data sources, one line each. */
-function logSession(s: Session, progress: Progress): void {
-  progress.stop(`config: ${describeConfig(s.config)}`);
-  progress.stop(`threads: ${getNumThreads()} (libtorch intra-op)`);
-  for (const part of ['train', 'validation', 'test'] as const) progress.stop(`${part}: ${s[part].describe()}`);
 }
 
 /**
@@ -83,33 +71,14 @@ function claimRunFolder(config: RunConfig, o: RunOptions): void {
 }
 
 async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: string[]): Promise<RunReport> {
-  const session = buildSession(config);
-  try {
-    checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
-    const main = !o.dist || o.dist.isMain;
-    const progress = main ? o.progress ?? silentProgress() : silentProgress();
-    if (main && removedTemps.length) progress.stop(`removed ${removedTemps.length} temp file(s) of an interrupted write in ${o.outDir}: ${removedTemps.join(', ')}`);
-    if (main) logSession(session, progress);
-    if (o.dist && main) progress.stop(`data-parallel: ${o.dist.worldSize} processes, batch ${config.batchSize} each (${config.batchSize * o.dist.worldSize} per step)`);
-    const t0 = performance.now();
-    const { history, rate, restoredEpoch } = await fit(session, { outDir: o.outDir, resume: o.resume, progress, dist: o.dist });
-    const trainSeconds = (performance.now() - t0) / 1000;
-    let report: RunReport;
-    try {
-      report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist, main ? progress : undefined);
-      if (rate) {
-        const r = rateReport(rate, report, restoredEpoch);
-        report = { ...report, rate: r, lambda: rate.controller.lambdas[0]! };
-        progress.stop(r.message);
-      }
-    } finally { rate?.dispose(); }
-    const final = { ...report, task: config.task };
-    if (main) {
-      writeReport(o.outDir, final);
-      writeHtmlReport(path.join(o.outDir, 'report.html'), [{ label: path.basename(path.resolve(o.outDir)), report: final }]);
-    }
-    return final;
-  } finally { await disposeSession(session); }
+  const main = !o.dist || o.dist.isMain;
+  const progress = main ? o.progress ?? silentProgress() : silentProgress();
+  const report = await taskFor(config).train(config, { outDir: o.outDir, resume: o.resume, progress, codedBatches: o.codedBatches, dist: o.dist, removedTemps });
+  if (main) {
+    writeReport(o.outDir, report);
+    writeHtmlReport(path.join(o.outDir, 'report.html'), [{ label: path.basename(path.resolve(o.outDir)), report }]);
+  }
+  return report;
 }
 
 /**
@@ -125,30 +94,6 @@ export async function runTrainingFromEnv(config: RunConfig, o: Omit<RunOptions, 
   } finally { dist?.group.destroy(); }
 }
 
-/** The report's rate section: the outcome against the final test-set measurement of each site. */
-function rateReport(rate: RateTarget, report: RunReport, restoredEpoch: number | null): RateReport {
-  const byName = new Map(report.layers.map((l) => [l.name, l]));
-  const sites = rate.sites.map((n) => byName.get(n));
-  const out = rate.outcome(sites.map((l) => l?.[rate.metric] ?? NaN), sites.map((l) => l?.numel ?? 0), restoredEpoch);
-  return {
-    metric: out.metric, reached: out.reached, message: out.message, bestEpoch: out.bestEpoch, trajectory: [...out.trajectory],
-    groups: out.groups.map((g) => ({ ...g, sites: g.sites.map((i) => out.siteNames[i]!) })),
-  };
-}
-
-/** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */
-export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number,
-  dist?: DistributedContext, progress?: Progress): Promise<RunReport> {
-  const t0 = performance.now();
-  const c = s.config;
-  const quantized = s.cat !== null;
-  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress }) : null;
-  const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
-  const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
-  return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 },
-    { baseline: c.task === 'cat' ? readBaseline(c.init) : null });
-}
-
 export interface EvaluationOptions {
   codedBatches?: number;
   /** Write eval-report.json and eval-report.html into the run folder (beside checkpoint.json; default true). */
@@ -157,6 +102,8 @@ export interface EvaluationOptions {
   data?: string;
   /** Decoding threads of image-folder data (does not change results; default: the run's). */
   workers?: number;
+  /** Detection runs: evaluate on these VOC sets (e.g. 2007-test) instead of the run's. */
+  testSets?: string;
   progress?: Progress;
   /** Data-parallel evaluation: the test batches are shared across the group; rank 0 logs and writes. */
   dist?: DistributedContext;
@@ -164,31 +111,11 @@ export interface EvaluationOptions {
 
 /** Re-measures a saved run (its own config rebuilds the model), writing eval-report.json beside it. */
 export async function runEvaluation(checkpoint: string, o: EvaluationOptions = {}): Promise<RunReport> {
-  const ck = loadCheckpoint(checkpoint);
-  let session: Session | null = null;
-  try {
-    // The checkpoint already holds trained (and CAT) weights: build the bare structure, then load.
-    // Training-only settings do not matter here (an imported run may carry the in-memory defaults).
-    const saved = ck.meta.config;
-    const config: RunConfig = { ...saved, init: undefined, data: o.data ?? saved.data, workers: o.workers ?? saved.workers };
-    if (isImageFolderDataset(config.dataset)) Object.assign(config, IN_MEMORY_OPTIONS_OFF);
-    session = buildSession(config);
-    try {
-      session.model.loadStateDict(ck.model, { source: checkpoint });
-    } catch (e) {
-      throw new CheckpointError(`checkpoint ${checkpoint} does not fit model '${ck.meta.config.model}': ${(e as Error).message}`);
-    }
-    const main = !o.dist || o.dist.isMain;
-    checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
-    if (o.progress && main) logSession(session, o.progress);
-    const report = await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist, main ? o.progress : undefined);
-    if (o.write !== false && main) {
-      writeReport(ck.dir, report, 'eval-report.json');
-      writeHtmlReport(path.join(ck.dir, 'eval-report.html'), [{ label: `${path.basename(path.resolve(ck.dir))} (eval)`, report }]);
-    }
-    return report;
-  } finally {
-    dispose([...ck.model.values(), ...ck.optimizer.values()]);
-    if (session) await disposeSession(session);
+  const { meta, dir } = readCheckpointMeta(checkpoint);
+  const report = await taskFor(meta.config).evaluate(checkpoint, o);
+  if (o.write !== false && (!o.dist || o.dist.isMain)) {
+    writeReport(dir, report, 'eval-report.json');
+    writeHtmlReport(path.join(dir, 'eval-report.html'), [{ label: `${path.basename(path.resolve(dir))} (eval)`, report }]);
   }
+  return report;
 }

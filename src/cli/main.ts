@@ -9,7 +9,7 @@ import { registerTextCommands } from './commands/text.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerSweepCommand } from './commands/sweep.js';
 import { registerDataCommands } from './commands/data.js';
-import { registerDetectionCommands } from './commands/detection.js';
+import { expandDetectAlias, registerDetectionCommands } from './commands/detection.js';
 import { registerExportCommands } from './commands/export.js';
 import { describeCommanderError, describeError } from './exit.js';
 
@@ -47,7 +47,8 @@ function usageLine(program: Command, argv: string[]): string {
 }
 
 /** Runs the CLI and returns its exit code; errors a user can fix are printed as one line, anything else keeps its stack. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgv: string[]): Promise<number> {
+  const argv = expandDetectAlias(rawArgv);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

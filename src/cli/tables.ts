@@ -10,7 +10,8 @@ const f = (x: number | null | undefined, d = 3): string => (x === null || x === 
 
 /** One row per run: accuracy, entropy / Huffman / rANS bits per value, compression vs b and 32 bits. */
 export function formatComparison(rows: { label: string; report: RunReport }[]): string {
-  const head = ['run', 'top-1', 'act bits', 'λ', 'entropy', 'huffman', 'rans', 'zero-run', '× vs b-bit', '× vs 32-bit'];
+  const metric = rows.length && rows.every((r) => r.report.taskKind === 'detection') ? 'mAP@0.5' : rows.some((r) => r.report.taskKind === 'detection') ? 'top-1 / mAP' : 'top-1';
+  const head = ['run', metric, 'act bits', 'λ', 'entropy', 'huffman', 'rans', 'zero-run', '× vs b-bit', '× vs 32-bit'];
   const body = rows.map(({ label, report: r }) => [
     label, f(r.accuracy * 100, 2) + ' %', r.actBits === null ? '32' : String(r.actBits), r.actBits === null ? '—' : String(Number(r.lambda.toPrecision(3))),
     f(r.bitsPerValue?.entropy), f(r.bitsPerValue?.huffman), f(r.bitsPerValue?.rans), f(r.bitsPerValue?.zerorun),

@@ -136,11 +136,23 @@ export function resizeToChw(img: Img, a: Annot | null, size: number): Float32Arr
 /** The mean pixel used to fill zoomed-out canvases (ImageNet's, in 0–255). */
 export const SSD_FILL_MEAN = [123.675, 116.28, 103.53] as const;
 
+/**
+ * Training augmentation: 'ssd' is SSD's whole chain; 'light' keeps the photometric distortion and
+ * the flip but not the zoom-out and crop, whose tiny objects a short CPU run cannot learn; 'none'
+ * is the evaluation resize.
+ */
+export type DetectionAugment = 'ssd' | 'light' | 'none';
+export const DETECTION_AUGMENTS: readonly DetectionAugment[] = ['ssd', 'light', 'none'];
+
 /** The whole training transform; drops boxes that became degenerate (< 1 px). */
-export function ssdTrainTransform(img: Img, a: Annot, size: number, rng: Rng): Float32Array {
+export function ssdTrainTransform(img: Img, a: Annot, size: number, rng: Rng, mode: DetectionAugment = 'ssd'): Float32Array {
+  if (mode === 'none') return resizeToChw(img, a, size);
   photometricDistort(img, rng);
-  let im = expand(img, a, rng, SSD_FILL_MEAN);
-  im = randomIouCrop(im, a, rng);
+  let im = img;
+  if (mode === 'ssd') {
+    im = expand(img, a, rng, SSD_FILL_MEAN);
+    im = randomIouCrop(im, a, rng);
+  }
   randomHflip(im, a, rng);
   const out = resizeToChw(im, a, size);
   const boxes: number[] = [], labels: number[] = [];

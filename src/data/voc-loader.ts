@@ -10,6 +10,7 @@ import { CatkitError } from '../errors.js';
 import { mixSeed, mulberry32 } from './random.js';
 import { MAX_IMAGE_BYTES, type VocItem, type VocSplit } from './voc.js';
 import type { VocDecodeReply, VocDecodeRequest } from './voc-worker.js';
+import type { DetectionAugment } from './ssd-augment.js';
 
 export interface DetectionBatch {
   x: Tensor;
@@ -24,6 +25,8 @@ export interface VocLoaderOptions {
   size: number;
   /** SSD augmentation and shuffling (training) or resize only, in order (evaluation). */
   train: boolean;
+  /** Training augmentation (default 'ssd', SSD's chain). */
+  augment?: DetectionAugment;
   seed?: number;
   workers?: number;
   prefetch?: number;
@@ -80,6 +83,7 @@ export class VocLoader {
   readonly batchSize: number;
   readonly size: number;
   readonly train: boolean;
+  readonly augment: DetectionAugment;
   readonly seed: number;
   readonly workers: number;
   readonly prefetch: number;
@@ -96,6 +100,7 @@ export class VocLoader {
     this.batchSize = o.batchSize;
     this.size = o.size;
     this.train = o.train;
+    this.augment = o.augment ?? 'ssd';
     this.seed = o.seed ?? 0;
     this.workers = o.workers ?? Math.min(4, availableParallelism());
     this.prefetch = o.prefetch ?? 2;
@@ -155,7 +160,7 @@ export class VocLoader {
     this.#pool ??= new Pool(this.workers);
     try {
       return await this.#pool.run({
-        file: item.image, maxBytes: MAX_IMAGE_BYTES, size: this.size, train: this.train, seed: mixSeed(this.seed, epoch, i, 0x5d),
+        file: item.image, maxBytes: MAX_IMAGE_BYTES, size: this.size, train: this.train, augment: this.augment, seed: mixSeed(this.seed, epoch, i, 0x5d),
         boxes: objs.flatMap((o) => o.box), labels: objs.map((o) => o.label), width: item.width, height: item.height,
       });
     } catch (e) {
@@ -169,6 +174,6 @@ export class VocLoader {
   async close(): Promise<void> { const p = this.#pool; this.#pool = null; await p?.close(); }
 
   describe(): string {
-    return `${this.split.name}: ${this.split.items.length} images; batch ${this.batchSize} × ${this.numBatches}; ${this.train ? `SSD augmentation, shuffled (seed ${this.seed})` : 'resize only'} to ${this.size}²; ${this.workers} worker(s)`;
+    return `${this.split.name}: ${this.split.items.length} images; batch ${this.batchSize} × ${this.numBatches}; ${this.train ? `${this.augment === 'ssd' ? 'SSD' : this.augment} augmentation, shuffled (seed ${this.seed})` : 'resize only'} to ${this.size}²; ${this.workers} worker(s)`;
   }
 }

@@ -12,7 +12,20 @@ import { loadDigitsAll } from './digits.js';
 import { mulberry32 } from './random.js';
 import { VOC_CLASSES } from './voc.js';
 
-export interface VocSyntheticOptions { images: number; seed: number; minSide?: number; maxSide?: number }
+export interface VocSyntheticOptions {
+  images: number;
+  seed: number;
+  /** Image sides are drawn from [minSide, maxSide] (default 200 … 320). */
+  minSide?: number;
+  maxSide?: number;
+  /** Objects per image are drawn from 1 … maxObjects (default 5). */
+  maxObjects?: number;
+  /** Only digits 0 … classes−1, i.e. the first `classes` VOC classes (default 10). */
+  classes?: number;
+  /** Object side range as fractions of the image's shorter side (default 28 px … 0.55). */
+  minObject?: number;
+  maxObject?: number;
+}
 export interface VocSyntheticSummary { root: string; images: number; objects: number; difficult: number; sets: Record<string, number> }
 
 interface Obj { label: number; box: [number, number, number, number]; difficult: boolean }
@@ -46,7 +59,9 @@ ${objects}</annotation>
 }
 
 /** Renders one image (RGB, HWC) and its objects (VOC 1-based inclusive boxes). */
-function render(rng: () => number, digits: ReturnType<typeof loadDigitsAll>, o: Required<Omit<VocSyntheticOptions, 'images' | 'seed'>>): { w: number; h: number; rgb: Uint8Array; objects: Obj[] } {
+interface RenderOptions { minSide: number; maxSide: number; maxObjects: number; minObject: number | null; maxObject: number; pool: Int32Array }
+
+function render(rng: () => number, digits: ReturnType<typeof loadDigitsAll>, o: RenderOptions): { w: number; h: number; rgb: Uint8Array; objects: Obj[] } {
   const w = o.minSide + Math.floor(rng() * (o.maxSide - o.minSide + 1)), h = o.minSide + Math.floor(rng() * (o.maxSide - o.minSide + 1));
   const img = new Float32Array(w * h * 3);
   // Texture: a base colour, two random sinusoidal gratings and pixel noise.
@@ -61,13 +76,14 @@ function render(rng: () => number, digits: ReturnType<typeof loadDigitsAll>, o: 
       }
     }
   }
-  const n = 1 + Math.floor(rng() * 5);
+  const n = 1 + Math.floor(rng() * o.maxObjects);
   const objects: Obj[] = [];
   const sd = digits.height;
   for (let k = 0, tries = 0; k < n && tries < 40; tries++) {
-    const side = Math.floor(28 + rng() ** 1.5 * (Math.min(w, h) * 0.55 - 28));
+    const short = Math.min(w, h), lo = o.minObject === null ? 28 : Math.round(o.minObject * short);
+    const side = Math.floor(lo + rng() ** 1.5 * (short * o.maxObject - lo));
     const x0 = Math.floor(rng() * (w - side)), y0 = Math.floor(rng() * (h - side));
-    const idx = Math.floor(rng() * digits.n);
+    const idx = o.pool[Math.floor(rng() * o.pool.length)]!;
     const label = digits.labels[idx]! + 1;
     const colour = [rng(), rng(), rng()].map((v) => (rng() < 0.5 ? v * 70 : 185 + v * 70));
     // Bilinear upscale of the digit's intensity as alpha; the box is the tight extent of alpha > 0.3.
@@ -113,10 +129,20 @@ export async function makeVocSynthetic(out: string, o: VocSyntheticOptions): Pro
   if (!Number.isInteger(o.images) || o.images < 4) throw new CatkitError('BAD_OPTION', `--images must be an integer ≥ 4, got ${o.images}`);
   if (!Number.isInteger(o.seed)) throw new CatkitError('BAD_OPTION', `--seed must be an integer, got ${o.seed}`);
   if (existsSync(out) && readdirSync(out).length > 0) throw new CatkitError('OUTPUT_EXISTS', `${out} exists and is not empty; choose a new folder`, { file: out });
-  const opts = { minSide: o.minSide ?? 200, maxSide: o.maxSide ?? 320 };
+  const classes = o.classes ?? 10, maxObjects = o.maxObjects ?? 5, minSide = o.minSide ?? 200, maxSide = o.maxSide ?? 320;
+  const maxObject = o.maxObject ?? 0.55, minObject = o.minObject ?? null;
+  if (!Number.isInteger(classes) || classes < 1 || classes > 10) throw new CatkitError('BAD_OPTION', `--classes must be an integer 1 … 10 (digits), got ${classes}`);
+  if (!Number.isInteger(maxObjects) || maxObjects < 1) throw new CatkitError('BAD_OPTION', `--max-objects must be an integer ≥ 1, got ${maxObjects}`);
+  if (!Number.isInteger(minSide) || !Number.isInteger(maxSide) || minSide < 32 || maxSide < minSide) throw new CatkitError('BAD_OPTION', `image sides must be integers with 32 ≤ min ≤ max, got ${minSide} … ${maxSide}`);
+  if (!(maxObject > 0 && maxObject <= 1) || (minObject !== null && !(minObject > 0 && minObject <= maxObject))) {
+    throw new CatkitError('BAD_OPTION', `object sizes must satisfy 0 < --min-object ≤ --max-object ≤ 1, got ${minObject ?? '28 px'} … ${maxObject}`);
+  }
+  if (minObject === null && minSide * maxObject < 28) throw new CatkitError('BAD_OPTION', `--max-object ${maxObject} of ${minSide} px is below the default 28 px minimum object; give --min-object`);
+  const digits = loadDigitsAll();
+  const pool = Int32Array.from(Array.from({ length: digits.n }, (_, i) => i).filter((i) => digits.labels[i]! < classes));
+  const opts: RenderOptions = { minSide, maxSide, maxObjects, minObject, maxObject, pool };
   const tmp = `${out}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  const digits = loadDigitsAll();
   const rng = mulberry32(o.seed);
   const n07 = Math.round(o.images * 0.6), n07test = Math.round(n07 / 2);
   const sets: Record<string, string[]> = { '2007/train': [], '2007/val': [], '2007/test': [], '2012/train': [], '2012/val': [] };

@@ -4,10 +4,10 @@
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { mulberry32 } from './random.js';
-import { resizeToChw, ssdTrainTransform, type Annot } from './ssd-augment.js';
+import { resizeToChw, ssdTrainTransform, type Annot, type DetectionAugment } from './ssd-augment.js';
 import { readFileBounded } from '../io/safe-files.js';
 
-export interface VocDecodeRequest { id: number; file: string; maxBytes: number; size: number; train: boolean; seed: number; boxes: number[]; labels: number[]; width: number; height: number }
+export interface VocDecodeRequest { id: number; file: string; maxBytes: number; size: number; train: boolean; augment: DetectionAugment; seed: number; boxes: number[]; labels: number[]; width: number; height: number }
 export type VocDecodeReply = { id: number; data: Float32Array; boxes: number[]; labels: number[] } | { id: number; error: string };
 
 sharp.concurrency(1);
@@ -20,7 +20,7 @@ async function decode(r: VocDecodeRequest): Promise<{ data: Float32Array; boxes:
   if (info.width !== r.width || info.height !== r.height) throw new Error(`image is ${info.width}×${info.height} but its annotation says ${r.width}×${r.height}`);
   const img = { data: Float32Array.from(data), width: info.width, height: info.height };
   const a: Annot = { boxes: [...r.boxes], labels: [...r.labels] };
-  const out = r.train ? ssdTrainTransform(img, a, r.size, mulberry32(r.seed)) : resizeToChw(img, a, r.size);
+  const out = r.train ? ssdTrainTransform(img, a, r.size, mulberry32(r.seed), r.augment) : resizeToChw(img, a, r.size);
   return { data: out, boxes: a.boxes, labels: a.labels };
 }
 

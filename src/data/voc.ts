@@ -5,7 +5,7 @@
 // fast-xml-parser as data only. Problems (malformed XML, missing image, a box outside the image or
 // with zero area, an unknown class) are one-line errors naming the file, or with badImages 'skip'
 // the image is left out and counted.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { CatkitError } from '../errors.js';
@@ -76,6 +76,15 @@ function yearDir(root: string, year: string): string {
   if (existsSync(sub) && statSync(sub).isDirectory()) return sub;
   if (path.basename(path.resolve(root)) === `VOC${year}`) return root;
   throw new CatkitError('VOC_DATA', `${root} has no VOC${year} folder; expected ${VOC_LAYOUT}`, { file: root });
+}
+
+/** Whether `dir` is laid out as a VOCdevkit (VOCyyyy/Annotations inside) or is one VOCyyyy folder: a detection dataset. */
+export function looksLikeVoc(dir: string): boolean {
+  const isYear = (d: string) => /^VOC\d{4}$/.test(path.basename(path.resolve(d))) && existsSync(path.join(d, 'Annotations'));
+  try {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return false;
+    return isYear(dir) || readdirSync(dir).some((n) => isYear(path.join(dir, n)));
+  } catch { return false; }
 }
 
 const ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;

@@ -2,10 +2,11 @@
 // maps and weights cost, measured by real coding. One object shape for train, cat and eval; the
 // JSON Schema with units is schema/report.schema.json.
 import path from 'node:path';
-import type { RunConfig } from '../train/config.js';
+import type { RunConfig, TaskKind } from '../train/config.js';
 import type { EpochRecord } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { BandwidthReport, LayerBits, WeightBits } from '../train/bandwidth.js';
+import type { DetectionMetrics } from '../train/detection.js';
 import type { Accuracy } from '../train/evaluate.js';
 
 /** The four ways bits/value are measured: the Shannon bound and three real coders. */
@@ -33,6 +34,8 @@ export interface Baseline { run: string; accuracy: number; accuracyDelta: number
 
 export interface RunReport {
   task: RunConfig['task'] | 'eval';
+  /** classification (accuracy is top-1) or detection (accuracy is the mAP at IoU 0.5; details in `detection`). */
+  taskKind: TaskKind;
   model: string;
   dataset: string;
   actBits: number | null;
@@ -40,8 +43,10 @@ export interface RunReport {
   lambda: number;
   lambdaW: number;
   method: string;
-  /** Top-1 on the test split, 0–1. */
+  /** The task's headline metric on the test split, 0–1: top-1 (classification) or mAP@0.5 (detection). */
   accuracy: number;
+  /** Detection runs: the VOC evaluation behind `accuracy`. */
+  detection?: DetectionMetrics;
   top5: number | null;
   testSamples: number;
   bitsPerValue: BandwidthReport['bitsPerValue'] | null;
@@ -70,6 +75,8 @@ export interface ReportExtras {
   rate?: RateReport | null;
   /** Overrides config.lambda (a target-rate run reports the λ it ended at). */
   lambda?: number;
+  /** Detection runs: the VOC evaluation behind `accuracy` (the mAP). */
+  detection?: DetectionMetrics;
 }
 
 const perMetric = (f: (m: BitMetric) => number): PerMetric =>
@@ -80,7 +87,10 @@ function layerBytes(l: LayerBits, images: number): BytesPerImage {
   return { raw: (perImage * l.bits) / 8, ...perMetric((m) => (perImage * l[m]) / 8) };
 }
 
-export function buildReport(task: RunReport['task'], config: RunConfig, accuracy: Accuracy, bandwidth: BandwidthReport | null,
+/** What a report needs of an activation measurement (BandwidthReport has it, and so does a detection evaluation). */
+export type ActivationBits = Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'codedBatches' | 'codedImages'>;
+
+export function buildReport(task: RunReport['task'], config: RunConfig, accuracy: Accuracy, bandwidth: ActivationBits | null,
   weights: WeightBits | null, history: EpochRecord[], timing: { trainSeconds: number; evalSeconds: number }, extras: ReportExtras = {}): RunReport {
   const cat = config.task === 'cat';
   const bpv = bandwidth?.bitsPerValue ?? null;
@@ -90,9 +100,9 @@ export function buildReport(task: RunReport['task'], config: RunConfig, accuracy
   const layers: LayerReport[] = (bandwidth?.layers ?? []).map((l) => ({ ...l, bytesPerImage: layerBytes(l, images) }));
   const sum = (f: (b: BytesPerImage) => number) => layers.reduce((a, l) => a + f(l.bytesPerImage), 0);
   return {
-    task, model: config.model, dataset: config.dataset, actBits, weightBits: cat ? config.weightBits ?? null : null,
+    task, taskKind: config.taskKind ?? 'classification', model: config.model, dataset: config.dataset, actBits, weightBits: cat ? config.weightBits ?? null : null,
     lambda: cat ? extras.lambda ?? config.lambda : 0, lambdaW: cat ? config.lambdaW : 0, method: cat ? config.method : 'none',
-    accuracy: accuracy.top1, top5: accuracy.top5, testSamples: accuracy.n,
+    accuracy: accuracy.top1, ...(extras.detection ? { detection: extras.detection } : {}), top5: accuracy.top5, testSamples: accuracy.n,
     bitsPerValue: bpv, staticBitsPerValue: bandwidth?.staticBitsPerValue ?? null,
     compression: bpv && actBits ? { vsActBits: perMetric((m) => actBits / bpv[m]), vs32bit: perMetric((m) => 32 / bpv[m]) } : null,
     layers, weights, codedTestBatches: bandwidth?.codedBatches ?? 0, codedImages: images,

@@ -2,7 +2,7 @@
 // through the bandwidth ledger (adaptive per-batch tables as the reference measures, and static
 // per-layer tables fitted on the held-out calibration split), and so are the quantized weights.
 import { tidy } from '../tensor/index.js';
-import type { Module } from '../nn/index.js';
+import type { AnyModule } from '../nn/index.js';
 import type { BatchSource } from '../data/index.js';
 import type { DistributedContext } from '../distributed/index.js';
 import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerState, type StaticTables } from '../ledger/index.js';
@@ -71,6 +71,57 @@ async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, 
   });
 }
 
+/**
+ * The activation side of the bandwidth ledger for a task with its own evaluation loop (detection):
+ * sites' integer codes go in batch by batch (adaptive per-batch tables, as the reference measures;
+ * static per-layer tables when calibration codes came first), zero fractions are counted, and
+ * finish() gives per-layer and element-weighted bits per value, as evaluateBandwidth does.
+ */
+export class ActivationMeter {
+  readonly #calib = new Map<string, { bits: number; parts: SymbolArray[] }>();
+  #tables: Map<string, StaticTables> | null = null;
+  readonly #acc = new LedgerAccumulator();
+  readonly #zeros = new Map<string, { zero: number; n: number }>();
+
+  /** Codes of held-out data for the static tables; all of them come before the first add(). */
+  calibrate(site: string, codes: SymbolArray, bits: number): void {
+    if (this.#tables) throw new Error('ActivationMeter: calibrate() after add()');
+    let e = this.#calib.get(site);
+    if (!e) this.#calib.set(site, (e = { bits, parts: [] }));
+    e.parts.push(codes);
+  }
+
+  add(site: string, codes: SymbolArray, bits: number): void {
+    if (!this.#tables) {
+      this.#tables = new Map();
+      for (const [name, e] of this.#calib) this.#tables.set(name, fitStaticTables(e.parts, e.bits));
+    }
+    this.#acc.add(site, bits, codes, this.#tables.get(site));
+    const z = this.#zeros.get(site) ?? { zero: 0, n: 0 };
+    for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;
+    z.n += codes.length;
+    this.#zeros.set(site, z);
+  }
+
+  finish(): Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'ledger'> {
+    const zeros = this.#zeros;
+    const ledger = this.#acc.finish();
+    const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
+    const layers = ledger.layers.map((r) => ({
+      name: r.name, bits: r.bits, numel: r.elements, histogram: [...r.histogram], entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
+      zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
+    }));
+    const t = ledger.total;
+    return {
+      bitsPerValue: { entropy: t.entropyPerValue, huffman: per(t.adaptive.huffman), rans: per(t.adaptive.rans), zerorun: per(t.adaptive.zerorun) },
+      staticBitsPerValue: t.static
+        ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
+        : null,
+      layers, ledger,
+    };
+  }
+}
+
 export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration: BatchSource,
   o: BandwidthOptions = {}): Promise<BandwidthReport> {
   // Static tables: one per layer, from the calibration split.
@@ -133,7 +184,7 @@ export interface WeightBits {
 }
 
 /** Entropy and real coded size of every conv's b-bit weight codes (per-tensor min/max grid). */
-export function weightBandwidth(model: Module, bits: number): WeightBits {
+export function weightBandwidth(model: AnyModule, bits: number): WeightBits {
   const acc = new LedgerAccumulator({ codecs: ['huffman', 'rans'] });
   const layers: WeightBits['layers'] = [];
   for (const [name, conv] of convLayers(model)) {

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Json, OptimizerStateDict, ScheduleState } from '../optim/index.js';
 import { CatkitError } from '../errors.js';
-import { TRAIN_DEFAULTS, type RunConfig } from './config.js';
+import { DETECTION_SETTINGS_DEFAULTS, TASK_KINDS, TRAIN_DEFAULTS, type DetectionSettings, type RunConfig } from './config.js';
 
 export interface EpochRecord { epoch: number; [metric: string]: number }
 
@@ -47,17 +47,18 @@ export function readCheckpointMeta(dirOrFile: string): { meta: CheckpointMeta; d
     throw new CheckpointError(`${jsonFile} is not a catkit checkpoint (format/version/tensorsFile/config missing)`);
   }
   meta.config = { ...TRAIN_DEFAULTS, ...meta.config };
+  if (meta.config.detection) meta.config.detection = { ...DETECTION_SETTINGS_DEFAULTS, ...meta.config.detection };
   const dir = path.dirname(jsonFile);
   validateMeta(meta, jsonFile, dir);
   return { meta, dir };
 }
 
-type Rule = readonly ['bitsAt'] | readonly ['targetsAt'] | readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
+type Rule = readonly ['bitsAt'] | readonly ['targetsAt'] | readonly ['detection'] | readonly ['int', number, number] | readonly ['num', number, number, 'open'?] | readonly ['bool'] | readonly ['str'] | readonly ['one', readonly string[]];
 const BIG = Number.MAX_SAFE_INTEGER;
 
 /** What each saved config field may hold: the CLI's ranges, so a saved run is one the CLI could have made. */
 const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
-  task: ['one', ['train', 'cat']], model: ['str'], dataset: ['str'], data: ['str'], init: ['str'],
+  task: ['one', ['train', 'cat']], taskKind: ['one', TASK_KINDS], detection: ['detection'], model: ['str'], dataset: ['str'], data: ['str'], init: ['str'],
   widthMultiplier: ['num', 0.01, 64], epochs: ['int', 1, BIG], batchSize: ['int', 1, BIG], seed: ['int', 0, BIG],
   optimizer: ['one', ['sgd', 'adam', 'adamw']], lr: ['num', 0, Infinity, 'open'], momentum: ['num', 0, 1], nesterov: ['bool'],
   weightDecay: ['num', 0, Infinity], schedule: ['one', ['cosine', 'exponential', 'step', 'constant']], gamma: ['num', 0, Infinity],
@@ -73,6 +74,11 @@ const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
   targetTolerance: ['num', 0, Infinity, 'open'],
 };
 
+const DETECTION_RULES: { [K in keyof DetectionSettings]-?: Rule } = {
+  trainSets: ['str'], testSets: ['str'], numClasses: ['int', 2, 100_000], augment: ['one', ['ssd', 'light', 'none']], warmupIters: ['int', 0, BIG],
+  metric: ['one', ['voc07', 'area']], sites: ['one', ['reference', 'all']],
+};
+
 /** Why `v` breaks `rule`, or null. */
 function breaks(rule: Rule, v: unknown): string | null {
   switch (rule[0]) {
@@ -84,6 +90,15 @@ function breaks(rule: Rule, v: unknown): string | null {
     case 'bool': return typeof v === 'boolean' ? null : 'true or false';
     case 'str': return typeof v === 'string' && v.length > 0 ? null : 'a non-empty string';
     case 'one': return typeof v === 'string' && rule[1].includes(v) ? null : `one of ${rule[1].join(', ')}`;
+    case 'detection': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'an object of detection settings';
+      for (const [k, r] of Object.entries(DETECTION_RULES) as [keyof DetectionSettings, Rule][]) {
+        const why = breaks(r, (v as Record<string, unknown>)[k]);
+        if (why) return `an object whose ${k} is ${why}`;
+      }
+      const extra = Object.keys(v).find((k) => !Object.hasOwn(DETECTION_RULES, k));
+      return extra ? `an object without the unknown field ${extra}` : null;
+    }
     case 'bitsAt': {
       const ok = Array.isArray(v) && v.every((e: unknown) => e !== null && typeof e === 'object' && typeof (e as { pattern?: unknown }).pattern === 'string'
         && Number.isSafeInteger((e as { bits?: unknown }).bits) && (e as { bits: number }).bits >= 1 && (e as { bits: number }).bits <= 16);

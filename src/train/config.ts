@@ -2,11 +2,42 @@
 // and report so a run can be resumed or reproduced from its folder alone.
 import type { ClipInit, RangeMode, RegularizerKind } from '../method/index.js';
 import { IMAGE_FOLDER_LAYOUT, isImageFolderDataset } from '../data/registry.js';
+import type { DetectionAugment } from '../data/ssd-augment.js';
 import { CatkitError } from '../errors.js';
 import type { RateMetric } from './rate-controller.js';
 
+/** What a run's model does: classify images (the default) or detect objects (SSD on VOC-layout data). */
+export type TaskKind = 'classification' | 'detection';
+export const TASK_KINDS: readonly TaskKind[] = ['classification', 'detection'];
+
+export type { DetectionAugment };
+
+/** The settings only detection runs have (RunConfig.detection). */
+export interface DetectionSettings {
+  /** VOC sets to train on, year-split joined by + (07+12 trainval as usual). */
+  trainSets: string;
+  testSets: string;
+  /** Classes including background (VOC: 21). */
+  numClasses: number;
+  augment: DetectionAugment;
+  /** Linear warm-up iterations from lr/3, then a cosine decay to 0 per iteration (the SSD recipe's shape). */
+  warmupIters: number;
+  /** VOC07 11-point AP or the VOC2010+ area under the curve. */
+  metric: 'voc07' | 'area';
+  /** CAT sites: 'reference' (VGG base ReLUs of VGG SSDs, as CAT's SSD code; every ReLU/ReLU6 of SSDLite) or 'all'. */
+  sites: 'reference' | 'all';
+}
+
+export const DETECTION_SETTINGS_DEFAULTS: DetectionSettings = {
+  trainSets: '2007-trainval+2012-trainval', testSets: '2007-test', numClasses: 21, augment: 'ssd', warmupIters: 100, metric: 'voc07', sites: 'reference',
+};
+
 export interface RunConfig {
   task: 'train' | 'cat';
+  /** Absent in runs saved before detection existed: classification. */
+  taskKind?: TaskKind;
+  /** Detection runs only. */
+  detection?: DetectionSettings;
   model: string;
   dataset: string;
   data?: string;
@@ -180,6 +211,16 @@ export function validateConfig(c: RunConfig): void {
   const positiveInt = (v: number, what: string) => {
     if (!Number.isInteger(v) || v < 1) throw new ConfigError(`${what} must be a positive integer, got ${v}`);
   };
+  if (c.taskKind === 'detection') {
+    const d = c.detection;
+    if (!d) throw new ConfigError('a detection run needs its detection settings');
+    if (!c.data) throw new ConfigError('--task detection needs --data DIR, a VOCdevkit folder (VOC2007/, VOC2012/)');
+    if (!Number.isInteger(d.numClasses) || d.numClasses < 2) throw new ConfigError(`--num-classes (background included) must be an integer >= 2, got ${d.numClasses}`);
+    if (!Number.isInteger(d.warmupIters) || d.warmupIters < 0) throw new ConfigError(`--warmup-iters must be a non-negative integer, got ${d.warmupIters}`);
+    if (!Number.isInteger(c.imageSize) || c.imageSize < 32) throw new ConfigError(`--image-size must be an integer >= 32 for a detector, got ${c.imageSize}`);
+  } else if (c.detection) {
+    throw new ConfigError('detection settings in a classification run; add --task detection (or "taskKind": "detection")');
+  }
   positiveInt(c.epochs, '--epochs');
   positiveInt(c.batchSize, '--batch-size');
   if (!(c.lr > 0)) throw new ConfigError(`--lr must be positive, got ${c.lr}`);

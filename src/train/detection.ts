@@ -1,164 +1,144 @@
-// Detection runs (SSD on VOC-layout data): full-precision training, CAT fine-tuning (activation
-// sites quantized with a learned clip and the SSD reference's loss L = MultiBox + λ·Σ_l H_l, 8-bit
-// weights), and evaluation: VOC mAP from the detections and bits per activation value from the
-// real coded streams of every site (the bandwidth ledger), per layer and element-weighted overall.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+// Detection runs (SSD on VOC-layout data), on the run machinery classification uses: the run config,
+// checkpoint.json + tensors every epoch (resume continues exactly: the data order and augmentation
+// are drawn from (seed, epoch, image) and the lr from the global iteration), and the activation
+// meter of the bandwidth ledger. CAT fine-tuning quantizes the activation sites with a learned clip
+// (mean + 3σ), 8-bit weights, and the SSD reference's loss MultiBox + λ·Σ_l H_l. Evaluation: VOC mAP
+// from the detections and bits per value from the real coded streams of every site.
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { noGrad, tidy, dispose, type Tensor } from '../tensor/index.js';
-import { AdamW, SGD, paramGroupsNoDecay } from '../optim/index.js';
+import { noGrad, tidy, dispose, manualSeed, type Tensor } from '../tensor/index.js';
+import { Adam, AdamW, SGD, paramGroupsNoDecay, type Optimizer } from '../optim/index.js';
 import { attachCat, toCodeArray, type Cat, type Rate, type RateRequest } from '../method/index.js';
-import { LedgerAccumulator } from '../ledger/index.js';
-import { buildDetector, isDetector, DETECTOR_NAMES } from '../models/detection/registry.js';
+import { buildDetector } from '../models/detection/registry.js';
 import { VGG_SSD_REFERENCE_SITES } from '../models/detection/vgg-ssd.js';
 import { scaleDetections, type SSD, type SsdOutputs } from '../models/detection/ssd.js';
 import { evaluateVoc, type VocImageResult, type VocEvalResult } from '../detection/voc-eval.js';
 import { openVoc, type VocSplit } from '../data/voc.js';
-import { VocLoader, type DetectionBatch } from '../data/voc-loader.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { VocLoader } from '../data/voc-loader.js';
 import { CatkitError } from '../errors.js';
+import { catOptions } from './session.js';
+import { ActivationMeter, type BandwidthReport } from './bandwidth.js';
+import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
+import type { DetectionSettings, RunConfig } from './config.js';
 
-export interface DetectionCatConfig {
-  /** Activation bits (reference SSD: 6). */
-  actBits: number;
-  /** Weight bits of every conv (reference: 8). */
-  weightBits: number;
-  /** λ on the plain sum of per-site soft entropies (reference: 0.08). */
-  lambda: number;
-  /** 'reference': the VGG base's ReLUs for VGG SSDs (extras excluded), every ReLU/ReLU6 otherwise; 'all': every ReLU/ReLU6. */
-  sites: 'reference' | 'all';
-  /** Batches (training images, evaluation transform) for the clip statistics (mean + 3σ). */
-  calibrationBatches: number;
+/** A legacy `catkit detect train` run folder held only this file (and a report.json). */
+export const LEGACY_WEIGHTS_FILE = 'model.safetensors';
+
+export interface DetectionSession {
+  config: RunConfig;
+  settings: DetectionSettings;
+  model: SSD;
+  cat: Cat<Tensor, SsdOutputs> | null;
+  train: VocSplit;
+  test: VocSplit;
+  trainLoader: VocLoader;
+  testLoader: VocLoader;
+  /** Training images with the evaluation transform: clip statistics and static code tables. */
+  calibLoader: VocLoader;
 }
 
-export interface DetectionRunConfig {
-  task: 'detection';
-  model: string;
-  /** VOCdevkit folder (or one VOCyyyy folder). */
-  data: string;
-  trainSets: string;
-  testSets: string;
-  /** Classes including background (VOC: 21). */
-  numClasses: number;
-  /** Model input side (default: the model's, e.g. 300 / 320). */
-  imageSize: number | null;
-  epochs: number;
-  batchSize: number;
-  /** SGD with momentum (the SSD reference) or AdamW (converges faster from scratch on small CPU runs). */
-  optimizer: 'sgd' | 'adamw';
-  lr: number;
-  momentum: number;
-  weightDecay: number;
-  /** Linear warm-up iterations, then cosine decay to 0 over the run. */
-  warmupIters: number;
-  seed: number;
-  workers: number;
-  badImages: 'fail' | 'skip';
-  limitTrain: number | null;
-  limitTest: number | null;
-  /** Start from this run folder's (or .safetensors file's) weights. */
-  init: string | null;
-  cat: DetectionCatConfig | null;
-  /** VOC07 11-point AP (true) or the area metric. */
-  use07Metric: boolean;
-}
-
-export const DETECTION_DEFAULTS: Omit<DetectionRunConfig, 'data' | 'model'> = {
-  task: 'detection', trainSets: '2007-trainval+2012-trainval', testSets: '2007-test', numClasses: 21, imageSize: null,
-  epochs: 10, batchSize: 8, optimizer: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 5e-4, warmupIters: 100, seed: 0, workers: 2, badImages: 'fail',
-  limitTrain: null, limitTest: null, init: null, cat: null, use07Metric: true,
-};
-
-export interface DetectionEvaluation {
+export interface DetectionMetrics {
+  /** Mean AP at IoU 0.5 over the classes with objects, 0–1. */
   map: number;
+  metric: DetectionSettings['metric'];
   perClass: VocEvalResult['perClass'];
   images: number;
-  /** Present for CAT models: element-weighted bits per activation value over the sites. */
-  bitsPerValue: { entropy: number; huffman: number; rans: number; zerorun: number } | null;
-  layers: { name: string; numel: number; entropy: number; huffman: number; rans: number; zerorun: number }[];
 }
 
-export interface DetectionReport {
-  kind: 'catkit-detection-report';
-  version: 1;
-  config: DetectionRunConfig;
-  model: { name: string; parameters: number; inputSize: [number, number]; sites: number };
-  history: { epoch: number; loss: number; bbox: number; cls: number; rate: number; seconds: number }[];
-  evaluation: DetectionEvaluation;
-  trainSeconds: number;
+export interface DetectionEvaluation {
+  metrics: DetectionMetrics;
+  /** CAT models: the activation meter's figures over the test set. */
+  bandwidth: Omit<BandwidthReport, 'accuracy' | 'ledger'> | null;
 }
 
-const WEIGHTS_FILE = 'model.safetensors';
-
-function check(c: DetectionRunConfig): void {
-  if (!isDetector(c.model)) throw new CatkitError('BAD_OPTION', `unknown detection model '${c.model}'; known: ${DETECTOR_NAMES().join(', ')}`);
-  for (const [k, v, min] of [['--epochs', c.epochs, 0], ['--batch-size', c.batchSize, 1], ['--num-classes', c.numClasses, 2], ['--workers', c.workers, 1]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new CatkitError('BAD_OPTION', `${k} must be an integer ≥ ${min}, got ${v}`);
+/** Starting weights: a run folder's checkpoint, a legacy detect run's model.safetensors, or a .safetensors file. */
+function loadInitWeights(model: SSD, init: string): void {
+  const allowMissing = (k: string) => k.endsWith('.clip') || k.endsWith('num_batches_tracked');
+  if (init.endsWith('.safetensors')) { model.load(init, { allowMissing }); return; }
+  if (!existsSync(path.join(init, 'checkpoint.json')) && existsSync(path.join(init, LEGACY_WEIGHTS_FILE))) {
+    model.load(path.join(init, LEGACY_WEIGHTS_FILE), { allowMissing });
+    return;
   }
-  if (!(c.lr > 0)) throw new CatkitError('BAD_OPTION', `--lr must be positive, got ${c.lr}`);
-  if (c.cat) {
-    if (!Number.isInteger(c.cat.actBits) || c.cat.actBits < 1 || c.cat.actBits > 16) throw new CatkitError('BAD_OPTION', `--act-bits must be 1 … 16, got ${c.cat.actBits}`);
-    if (!(c.cat.lambda >= 0)) throw new CatkitError('BAD_OPTION', `--lambda must be ≥ 0, got ${c.cat.lambda}`);
-  }
+  const ck = loadCheckpoint(init);
+  try { model.loadStateDict(ck.model, { allowMissing, source: init }); } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
 }
 
-/** The weights file of a run folder (or the file itself). */
-export function detectionWeightsFile(init: string): string {
-  const f = existsSync(init) && !init.endsWith('.safetensors') ? path.join(init, WEIGHTS_FILE) : init;
-  if (!existsSync(f)) throw new CatkitError('NO_CHECKPOINT', `${f}: no weights (expected a detection run folder with ${WEIGHTS_FILE} or a .safetensors file)`, { file: f });
-  return f;
-}
-
-interface Built { model: SSD; cat: Cat<Tensor, SsdOutputs> | null }
-
-function buildModel(c: DetectionRunConfig, weights: string | null): Built {
-  const model = buildDetector(c.model, { numClasses: c.numClasses });
-  if (c.imageSize) model.setInputSize(c.imageSize);
-  const vgg = c.model.includes('vgg');
-  const cat = c.cat ? attachCat(model, {
-    ...(c.cat.sites === 'reference' && vgg ? { sites: VGG_SSD_REFERENCE_SITES } : {}),
-    defaults: { bits: c.cat.actBits },
-    weights: { bits: c.cat.weightBits },
-  }) : null;
-  // After attaching: CAT keeps every parameter name and only adds `<site>.clip` (absent from float weights).
-  if (weights) model.load(weights, { allowMissing: (k) => k.endsWith('.clip') || k.endsWith('num_batches_tracked') });
-  return { model, cat };
-}
-
-function loaders(c: DetectionRunConfig, size: number, log: (m: string) => void): { train: VocSplit; test: VocSplit; trainLoader: VocLoader; testLoader: VocLoader; calibLoader: VocLoader } {
-  const train = openVoc(c.data, c.trainSets, { badImages: c.badImages, log, limit: c.limitTrain ?? undefined });
-  const test = openVoc(c.data, c.testSets, { badImages: c.badImages, log, limit: c.limitTest ?? undefined });
-  const common = { size, workers: c.workers, badImages: c.badImages, log, seed: c.seed };
+/** Model (float or CAT, from config.init's weights unless `bare`) and the VOC loaders of a detection run. */
+export function buildDetectionSession(c: RunConfig, o: { bare?: boolean; log?: (m: string) => void } = {}): DetectionSession {
+  const d = c.detection;
+  if (c.taskKind !== 'detection' || !d || !c.data) throw new CatkitError('bad_config', 'not a detection run config', { userFacing: false });
+  const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const train = openVoc(c.data, d.trainSets, { badImages: c.badImages, log, limit: c.limitTrain });
+  const test = openVoc(c.data, d.testSets, { badImages: c.badImages, log, limit: c.limitTest });
+  manualSeed(c.seed); // initial weights are part of the run's identity
+  const model = buildDetector(c.model, { numClasses: d.numClasses });
+  let cat: DetectionSession['cat'] = null;
+  try {
+    model.setInputSize(c.imageSize);
+    if (c.init && !o.bare) loadInitWeights(model, c.init);
+    if (c.task === 'cat') {
+      cat = attachCat(model, { ...catOptions(c), ...(d.sites === 'reference' && c.model.includes('vgg') ? { sites: VGG_SSD_REFERENCE_SITES } : {}) });
+    }
+  } catch (e) { model.dispose(); throw e; }
+  const common = { size: c.imageSize, workers: c.workers > 0 ? c.workers : undefined, badImages: c.badImages, log, seed: c.seed, batchSize: c.batchSize };
   return {
-    train, test,
-    trainLoader: new VocLoader(train, { ...common, batchSize: c.batchSize, train: true }),
-    testLoader: new VocLoader(test, { ...common, batchSize: c.batchSize, train: false }),
-    calibLoader: new VocLoader(train, { ...common, batchSize: c.batchSize, train: false }),
+    config: c, settings: d, model, cat, train, test,
+    trainLoader: new VocLoader(train, { ...common, train: true, augment: d.augment }),
+    testLoader: new VocLoader(test, { ...common, train: false }),
+    calibLoader: new VocLoader(train, { ...common, train: false }),
   };
 }
 
-const forward = (b: Built, x: Tensor, request?: RateRequest): { out: SsdOutputs; rate: Rate | null } => {
-  const input = b.model.preprocess(x);
-  if (!b.cat) return { out: b.model.forward(input), rate: null };
-  const r = b.cat.forward(input, request);
+export async function disposeDetectionSession(s: DetectionSession): Promise<void> {
+  try { s.model.dispose(); } finally { await Promise.all([s.trainLoader.close(), s.testLoader.close(), s.calibLoader.close()]); }
+}
+
+const forward = (s: DetectionSession, x: Tensor, request?: RateRequest): { out: SsdOutputs; rate: Rate | null } => {
+  const input = s.model.preprocess(x);
+  if (!s.cat) return { out: s.model.forward(input), rate: null };
+  const r = s.cat.forward(input, request);
   return { out: r.output, rate: r.rate };
 };
 
-/** VOC mAP (boxes scaled back to each original image) and, for CAT models, bits per value of every site. */
-export async function evaluateDetection(b: Built, loader: VocLoader, o: { use07Metric: boolean; numClasses: number }): Promise<DetectionEvaluation> {
-  const wasTraining = b.model.training;
-  b.model.eval();
+/** Each site's integer codes of a batch, handed to `sink`. */
+function codesOf(rate: Rate | null, sink: (site: string, codes: ReturnType<typeof toCodeArray>, bits: number) => void): void {
+  if (rate) for (const r of rate.sites) if (r.codes) sink(r.site, toCodeArray(r.codes, r.bits), r.bits);
+}
+
+/**
+ * VOC mAP on the test loader (boxes scaled back to each original image) and, for CAT models, the
+ * bits per value of every site, coded for real over the first `codedBatches` test batches with
+ * static tables fitted on `calibrationBatches` training batches.
+ */
+export async function evaluateDetection(s: DetectionSession, o: { codedBatches?: number; calibrationBatches?: number } = {}): Promise<DetectionEvaluation> {
+  const wasTraining = s.model.training;
+  s.model.eval();
   const results: VocImageResult[] = [];
-  const ledger = b.cat ? new LedgerAccumulator() : null;
+  const meter = s.cat ? new ActivationMeter() : null;
+  const coded = o.codedBatches ?? Infinity;
+  let batches = 0, codedImages = 0;
   try {
-    for await (const batch of loader.batches(0)) {
+    if (meter) {
+      let n = 0;
+      for await (const batch of s.calibLoader.batches(0)) {
+        try {
+          if (n++ >= (o.calibrationBatches ?? 8)) break;
+          noGrad(() => tidy(() => codesOf(forward(s, batch.x, { codes: true, terms: false }).rate, (site, c, bits) => meter.calibrate(site, c, bits))));
+        } finally { dispose(batch); }
+      }
+    }
+    for await (const batch of s.testLoader.batches(0)) {
       try {
+        const withCodes = meter !== null && batches < coded;
         const dets = noGrad(() => tidy(() => {
-          const { out, rate } = forward(b, batch.x, { codes: true, terms: false });
-          if (rate && ledger) for (const s of rate.sites) if (s.codes) ledger.add(s.site, s.bits, toCodeArray(s.codes, s.bits));
-          return b.model.postprocess(out);
+          const { out, rate } = forward(s, batch.x, withCodes ? { codes: true, terms: false } : { terms: false });
+          if (withCodes) codesOf(rate, (site, c, bits) => meter.add(site, c, bits));
+          return s.model.postprocess(out);
         }));
+        batches++;
+        if (withCodes) codedImages += batch.items.length;
         batch.items.forEach((it, k) => {
-          const d = scaleDetections(dets[k]!, it.height / loader.size, it.width / loader.size);
+          const d = scaleDetections(dets[k]!, it.height / s.testLoader.size, it.width / s.testLoader.size);
           const boxes: [number, number, number, number][] = [];
           for (let j = 0; j < d.count; j++) boxes.push([d.boxes[4 * j]!, d.boxes[4 * j + 1]!, d.boxes[4 * j + 2]!, d.boxes[4 * j + 3]!]);
           results.push({
@@ -168,112 +148,109 @@ export async function evaluateDetection(b: Built, loader: VocLoader, o: { use07M
         });
       } finally { dispose(batch); }
     }
-  } finally { b.model.train(wasTraining); }
-  const voc = evaluateVoc(results, { use07Metric: o.use07Metric, classes: Array.from({ length: o.numClasses - 1 }, (_, i) => i + 1) });
-  const fin = ledger?.finish();
-  const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
+  } finally { s.model.train(wasTraining); }
+  const classes = Array.from({ length: s.settings.numClasses - 1 }, (_, i) => i + 1);
+  const voc = evaluateVoc(results, { use07Metric: s.settings.metric === 'voc07', classes });
+  const fin = meter ? meter.finish() : null;
   return {
-    map: voc.map, perClass: voc.perClass, images: results.length,
-    bitsPerValue: fin ? { entropy: fin.total.entropyPerValue, huffman: per(fin.total.adaptive.huffman), rans: per(fin.total.adaptive.rans), zerorun: per(fin.total.adaptive.zerorun) } : null,
-    layers: fin ? fin.layers.map((r) => ({ name: r.name, numel: r.elements, entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans), zerorun: per(r.adaptive.zerorun) })) : [],
+    metrics: { map: voc.map, metric: s.settings.metric, perClass: voc.perClass, images: results.length },
+    bandwidth: fin ? { bitsPerValue: fin.bitsPerValue, staticBitsPerValue: fin.staticBitsPerValue, layers: fin.layers, codedBatches: Math.min(coded, batches), codedImages } : null,
   };
 }
 
-async function* calibrationInputs(b: Built, loader: VocLoader, batches: number): AsyncGenerator<Tensor> {
+async function* calibrationInputs(s: DetectionSession, batches: number): AsyncGenerator<Tensor> {
   let n = 0;
-  for await (const batch of loader.batches(0)) {
+  for await (const batch of s.calibLoader.batches(0)) {
     if (n++ >= batches) { dispose(batch); break; }
-    const x = tidy(() => b.model.preprocess(batch.x));
+    const x = tidy(() => s.model.preprocess(batch.x));
     dispose(batch);
     try { yield x; } finally { x.dispose(); }
   }
 }
 
-/** Trains (full precision or CAT), evaluates on the test sets and writes OUT/model.safetensors and OUT/report.json. */
-export async function runDetection(c: DetectionRunConfig, o: { outDir: string; log?: (m: string) => void }): Promise<DetectionReport> {
-  check(c);
+function buildOptimizer(s: DetectionSession): Optimizer {
+  const c = s.config;
+  const [decay, noDecay] = paramGroupsNoDecay(s.model);
+  const groups = [{ params: decay.params, weightDecay: c.weightDecay }, { params: noDecay.params, weightDecay: 0 }];
+  if (c.optimizer === 'sgd') return new SGD(groups, { lr: c.lr, momentum: c.momentum });
+  return new (c.optimizer === 'adam' ? Adam : AdamW)(groups, { lr: c.lr });
+}
+
+export interface DetectionFitOptions {
+  outDir: string;
+  resume?: boolean;
+  /** Stop after this many epochs of this call (tests simulate an interruption with it). */
+  stopAfterEpochs?: number;
+  log?: (m: string) => void;
+}
+
+/**
+ * Trains a detection session for its epochs (or continues its checkpoint in outDir): SGD with
+ * momentum or Adam(W), warm-up over `warmupIters` then a cosine decay per iteration, non-finite
+ * gradients zeroed as the reference does. Writes a checkpoint after every epoch.
+ */
+export async function fitDetection(s: DetectionSession, o: DetectionFitOptions): Promise<EpochRecord[]> {
+  const c = s.config, d = s.settings;
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  if (existsSync(path.join(o.outDir, 'report.json'))) throw new CatkitError('RUN_EXISTS', `${o.outDir} already holds a run (report.json); choose a new --out`, { file: o.outDir });
-  const weights = c.init ? detectionWeightsFile(c.init) : null;
-  const b = buildModel(c, weights);
   mkdirSync(o.outDir, { recursive: true });
-  const size = b.model.size[0];
-  const L = loaders(c, size, log);
-  log(`${c.model} (${b.model.numParameters().toLocaleString('en-US')} parameters) at ${size}²; train ${L.trainLoader.describe()}; test ${L.test.items.length} images`);
+  const opt = buildOptimizer(s);
   try {
-    if (b.cat) {
-      const clips = await b.cat.calibrate(calibrationInputs(b, L.calibLoader, c.cat!.calibrationBatches));
-      log(`CAT: ${b.cat.sites.length} activation sites at ${c.cat!.actBits} bits, ${c.cat!.weightBits}-bit weights, λ = ${c.cat!.lambda} (Σ of per-site soft entropies); clips from mean+3σ over ${clips.length} sites`);
+    let startEpoch = 0;
+    let history: EpochRecord[] = [];
+    if (o.resume) {
+      const ck = loadCheckpoint(o.outDir);
+      try {
+        s.model.loadStateDict(ck.model, { source: o.outDir });
+        if (ck.meta.optimizer) opt.loadStateDict({ tensors: ck.optimizer, scalars: ck.meta.optimizer });
+      } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
+      startEpoch = ck.meta.epoch;
+      history = ck.meta.history;
+      log(`resuming ${o.outDir} after epoch ${startEpoch}`);
+    } else if (s.cat) {
+      const clips = await s.cat.calibrate(calibrationInputs(s, c.calibrationBatches));
+      log(`CAT: ${s.cat.sites.length} activation sites at ${c.actBits} bits, ${c.weightBits ?? 'float'}-bit weights, λ = ${c.lambda} (Σ of per-site soft entropies); clips from mean+3σ over ${clips.length} sites`);
     }
-    const [decay, noDecay] = paramGroupsNoDecay(b.model);
-    const groups = [{ params: decay.params, weightDecay: c.weightDecay }, { params: noDecay.params, weightDecay: 0 }];
-    const opt = c.optimizer === 'adamw' ? new AdamW(groups, { lr: c.lr }) : new SGD(groups, { lr: c.lr, momentum: c.momentum });
-    const total = c.epochs * L.trainLoader.numBatches;
-    const lrAt = (it: number) => (it < c.warmupIters ? c.lr * (1 / 3 + (2 / 3) * (it / c.warmupIters)) : 0.5 * c.lr * (1 + Math.cos((Math.PI * it) / Math.max(1, total))));
-    const history: DetectionReport['history'] = [];
-    let it = 0;
-    const t0 = performance.now();
-    b.model.train();
-    for (let epoch = 0; epoch < c.epochs; epoch++) {
+    const perEpoch = s.trainLoader.numBatches;
+    if (perEpoch === 0) throw new CatkitError('bad_config', `${s.train.items.length} training images do not fill one batch of ${c.batchSize}; lower --batch-size`);
+    const total = c.epochs * perEpoch;
+    const lrAt = (it: number) => (it < d.warmupIters ? c.lr * (1 / 3 + (2 / 3) * (it / d.warmupIters)) : 0.5 * c.lr * (1 + Math.cos((Math.PI * it) / Math.max(1, total))));
+    const lambda = c.task === 'cat' ? c.lambda : 0;
+    const last = Math.min(c.epochs, o.stopAfterEpochs !== undefined ? startEpoch + o.stopAfterEpochs : c.epochs);
+    s.model.train();
+    for (let epoch = startEpoch; epoch < last; epoch++) {
       const te = performance.now();
-      let sum = { loss: 0, bbox: 0, cls: 0, rate: 0 }, n = 0;
-      for await (const batch of L.trainLoader.batches(epoch)) {
+      let it = epoch * perEpoch; // the global iteration: a resumed run continues the schedule where it stopped
+      const sum = { loss: 0, bbox: 0, cls: 0, rate: 0 };
+      let n = 0;
+      for await (const batch of s.trainLoader.batches(epoch)) {
         try {
           for (const g of opt.paramGroups) g.lr = lrAt(it);
-          const s = tidy(() => {
-            const { out, rate } = forward(b, batch.x, { terms: (c.cat?.lambda ?? 0) > 0 });
-            const l = b.model.loss(out, batch.targets);
+          const st = tidy(() => {
+            const { out, rate } = forward(s, batch.x, { terms: lambda > 0 });
+            const l = s.model.loss(out, batch.targets);
             let loss = l.bboxRegression.add(l.classification);
             const r = rate?.sum() ?? null;
-            if (r && c.cat!.lambda > 0) loss = loss.add(r.mul(c.cat!.lambda));
+            if (r && lambda > 0) loss = loss.add(r.mul(lambda));
             opt.zeroGrad();
             loss.backward();
             // The reference zeroes non-finite gradients before each step.
-            noGrad(() => { for (const p of b.model.parameters()) if (p.grad) p.grad.copy_(p.grad.where(p.grad.isfinite(), 0)); });
+            noGrad(() => { for (const p of s.model.parameters()) if (p.grad) p.grad.copy_(p.grad.where(p.grad.isfinite(), 0)); });
             opt.step();
             return { loss: loss.item(), bbox: l.bboxRegression.item(), cls: l.classification.item(), rate: r ? r.item() : 0 };
           });
-          if (!Number.isFinite(s.loss)) throw new CatkitError('NON_FINITE', `epoch ${epoch + 1}: the loss became ${s.loss}; lower --lr`);
-          sum = { loss: sum.loss + s.loss, bbox: sum.bbox + s.bbox, cls: sum.cls + s.cls, rate: sum.rate + s.rate };
-          n++;
-          it++;
+          if (!Number.isFinite(st.loss)) throw new CatkitError('NON_FINITE', `epoch ${epoch + 1}: the loss became ${st.loss}; lower --lr`);
+          sum.loss += st.loss; sum.bbox += st.bbox; sum.cls += st.cls; sum.rate += st.rate;
+          n++; it++;
         } finally { dispose(batch); }
       }
-      const rec = { epoch: epoch + 1, loss: sum.loss / n, bbox: sum.bbox / n, cls: sum.cls / n, rate: sum.rate / n, seconds: (performance.now() - te) / 1000 };
+      const rec: EpochRecord = {
+        epoch: epoch + 1, loss: sum.loss / n, taskLoss: (sum.bbox + sum.cls) / n, bboxLoss: sum.bbox / n, classLoss: sum.cls / n,
+        actRegularizer: sum.rate / n, weightRegularizer: 0, lr: lrAt(it), epochSeconds: (performance.now() - te) / 1000,
+      };
       history.push(rec);
-      log(`epoch ${rec.epoch}/${c.epochs}: loss ${rec.loss.toFixed(3)} (box ${rec.bbox.toFixed(3)}, cls ${rec.cls.toFixed(3)}${c.cat ? `, Σ H ${rec.rate.toFixed(2)} bits` : ''}), lr ${lrAt(it).toExponential(2)}, ${rec.seconds.toFixed(0)} s`);
+      saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: null, history, extra: { clips: s.cat ? s.cat.clips() : {}, iteration: it } }, s.model.stateDict(), opt.stateDict());
+      log(`epoch ${rec.epoch}/${c.epochs}: loss ${rec.loss.toFixed(3)} (box ${rec.bboxLoss!.toFixed(3)}, cls ${rec.classLoss!.toFixed(3)}${s.cat ? `, Σ H ${rec.actRegularizer!.toFixed(2)} bits` : ''}), lr ${rec.lr!.toExponential(2)}, ${rec.epochSeconds!.toFixed(0)} s`);
     }
-    const trainSeconds = (performance.now() - t0) / 1000;
-    const evaluation = await evaluateDetection(b, L.testLoader, { use07Metric: c.use07Metric, numClasses: c.numClasses });
-    log(`mAP${c.use07Metric ? ' (VOC07 11-point)' : ''} ${(100 * evaluation.map).toFixed(2)} on ${evaluation.images} images`
-      + (evaluation.bitsPerValue ? `; ${evaluation.bitsPerValue.entropy.toFixed(3)} bits/value (entropy), ${evaluation.bitsPerValue.huffman.toFixed(3)} (Huffman), ${evaluation.bitsPerValue.rans.toFixed(3)} (rANS)` : ''));
-    tidy(() => b.model.save(path.join(o.outDir, WEIGHTS_FILE), { config: JSON.stringify(c) }));
-    const report: DetectionReport = {
-      kind: 'catkit-detection-report', version: 1, config: c,
-      model: { name: c.model, parameters: b.model.numParameters(), inputSize: [...b.model.size] as [number, number], sites: b.cat?.sites.length ?? 0 },
-      history, evaluation, trainSeconds,
-    };
-    writeFileAtomic(path.join(o.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    return report;
-  } finally {
-    await Promise.all([L.trainLoader.close(), L.testLoader.close(), L.calibLoader.close()]);
-    b.model.dispose();
-  }
+    return history;
+  } finally { opt.dispose(); }
 }
-
-/** Re-evaluates a detection run folder (its config and weights), optionally on other data or test sets. */
-export async function evaluateDetectionRun(runDir: string, o: { data?: string; testSets?: string; limitTest?: number; log?: (m: string) => void } = {}): Promise<DetectionEvaluation> {
-  const reportFile = path.join(runDir, 'report.json');
-  if (!existsSync(reportFile)) throw new CatkitError('NO_CHECKPOINT', `${runDir} has no report.json of a detection run`, { file: runDir });
-  const prev = JSON.parse(readFileSync(reportFile, 'utf8')) as DetectionReport;
-  if (prev.kind !== 'catkit-detection-report') throw new CatkitError('NO_CHECKPOINT', `${reportFile} is not a detection run report`, { file: reportFile });
-  const c: DetectionRunConfig = { ...prev.config, data: o.data ?? prev.config.data, testSets: o.testSets ?? prev.config.testSets, limitTest: o.limitTest ?? prev.config.limitTest };
-  const b = buildModel({ ...c }, path.join(runDir, WEIGHTS_FILE));
-  const test = openVoc(c.data, c.testSets, { badImages: c.badImages, log: o.log, limit: c.limitTest ?? undefined });
-  const loader = new VocLoader(test, { size: b.model.size[0], workers: c.workers, badImages: c.badImages, batchSize: c.batchSize, train: false });
-  try {
-    return await evaluateDetection(b, loader, { use07Metric: c.use07Metric, numClasses: c.numClasses });
-  } finally { await loader.close(); b.model.dispose(); }
-}
-
-export type { DetectionBatch };

@@ -68,7 +68,7 @@ test('each mistake is one error that names it', () => {
 
 test('the JSON Schema covers exactly the fields a checkpoint records and accepts the defaults', () => {
   const schema = JSON.parse(readFileSync(runConfigSchemaPath(), 'utf8')) as { properties: Record<string, unknown> };
-  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'actBitsAt', 'weightBits', 'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance'];
+  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'actBitsAt', 'weightBits', 'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance', 'taskKind', 'detection'];
   const fields = new Set([...Object.keys(TRAIN_DEFAULTS), ...optional]);
   assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema').sort(), [...fields].sort());
   assert.deepEqual(checkRunConfigFields({ ...TRAIN_DEFAULTS }, 'defaults'), TRAIN_DEFAULTS);

@@ -1,73 +1,95 @@
-// End to end on a tiny synthetic VOC set: `catkit detect train`, then `detect cat` from it (report
-// with mAP, bits/value and one ledger row per site; the VGG reference site choice), and `detect eval`
-// reproduces the report's evaluation; bad options and existing runs are one-line errors.
+// End to end on a tiny synthetic VOC set through the task-generic commands: `catkit train` on a
+// VOCdevkit folder (the task implied by the data), `--resume` after an interruption finishing with
+// exactly what an uninterrupted run gives, `catkit cat --task detection` (mAP, bits/value and one
+// ledger row per site in report.json) and `catkit eval` reproducing it; `catkit detect …` is an alias.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeVocSynthetic } from '../../src/data/voc-synthetic.js';
-import type { DetectionReport } from '../../src/train/detection.js';
+import type { RunReport } from '../../src/report/index.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 let dir = '';
 before(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-detrun-'));
-  await makeVocSynthetic(path.join(dir, 'voc'), { images: 12, seed: 7 });
+  await makeVocSynthetic(path.join(dir, 'voc'), { images: 12, seed: 7, minSide: 64, maxSide: 96, maxObjects: 2, classes: 3, minObject: 0.3, maxObject: 0.7 });
 });
 after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
 const catkit = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, CATKIT_THREADS: '1' } });
 const common = () => ['--data', path.join(dir, 'voc'), '--image-size', '64', '--batch-size', '4', '--workers', '1', '--threads', '1'];
-const report = (d: string) => JSON.parse(readFileSync(path.join(d, 'report.json'), 'utf8')) as DetectionReport;
-
+const fpArgs = () => [...common(), '--optimizer', 'adamw', '--lr', '0.001', '--warmup-iters', '2', '--augment', 'light'];
+const report = (d: string, name = 'report.json') => JSON.parse(readFileSync(path.join(d, name), 'utf8')) as RunReport;
 const fp = () => path.join(dir, 'fp');
 
-test('detect train and detect eval on a synthetic VOCdevkit folder; bad options are one-line errors', () => {
-  const fp = path.join(dir, 'fp');
-  const t = catkit('detect', 'train', ...common(), '--out', fp, '--epochs', '1', '--optimizer', 'adamw', '--lr', '0.001');
+test('train on a VOCdevkit folder is a detection run; an interrupted run resumes to the uninterrupted result', () => {
+  // The VOCdevkit --data implies --task detection.
+  const t = catkit('train', ...fpArgs(), '--out', fp(), '--epochs', '2');
   assert.equal(t.status, 0, t.stderr);
-  assert.match(t.stdout, /^mAP \d+\.\d\d {2}→ /);
-  const r1 = report(fp);
-  assert.equal(r1.history.length, 1);
-  assert.ok(Number.isFinite(r1.history[0]!.loss) && r1.history[0]!.bbox > 0 && r1.history[0]!.cls > 0);
-  assert.equal(r1.evaluation.images, 4); // VOC2007 test of 12 images
-  assert.equal(r1.evaluation.bitsPerValue, null);
-  assert.deepEqual(r1.model.inputSize, [64, 64]);
-  const e = catkit('detect', 'eval', fp, '--json', '--threads', '1');
-  assert.equal(e.status, 0, e.stderr);
-  assert.equal((JSON.parse(e.stdout) as DetectionReport['evaluation']).map, r1.evaluation.map);
-  const exists = catkit('detect', 'train', ...common(), '--out', fp, '--epochs', '1');
+  const r = report(fp());
+  assert.equal(r.taskKind, 'detection');
+  assert.equal(r.config.model, 'ssdlite320_mobilenet_v3_large');
+  assert.equal(r.history.length, 2);
+  assert.ok(r.history.every((h) => Number.isFinite(h.loss) && h.bboxLoss! > 0 && h.classLoss! > 0));
+  assert.equal(r.testSamples, 4); // VOC2007 test of 12 images
+  assert.equal(r.accuracy, r.detection!.map);
+  assert.equal(r.detection!.metric, 'voc07');
+  assert.equal(r.bitsPerValue, null);
+  assert.match(t.stdout, /mAP@0\.5/);
+
+  // Interrupted after epoch 1 (a 1-epoch run is what an interruption leaves: its checkpoint), then resumed.
+  const part = path.join(dir, 'part');
+  assert.equal(catkit('detect', 'train', ...fpArgs(), '--out', part, '--epochs', '1').status, 0); // the alias
+  const again = catkit('train', '--out', part, '--resume', '--epochs', '2', '--threads', '1');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /resuming .* after epoch 1/);
+  const r2 = report(part);
+  assert.deepEqual(r2.history.map((h) => h.loss), r.history.map((h) => h.loss));
+  assert.equal(r2.accuracy, r.accuracy);
+
+  const exists = catkit('train', ...fpArgs(), '--out', fp(), '--epochs', '1');
   assert.equal(exists.status, 2);
-  assert.match(exists.stderr, /^catkit: .*already holds a run \(report\.json\); choose a new --out\n$/);
-  const noInit = catkit('detect', 'train', ...common(), '--out', path.join(dir, 'x'), '--init', path.join(dir, 'nope'), '--epochs', '1');
-  assert.equal(noInit.status, 2);
-  assert.match(noInit.stderr, /^catkit: .*nope.*: no weights/);
-  const badModel = catkit('detect', 'train', ...common(), '--out', path.join(dir, 'y'), '--model', 'yolo');
+  assert.match(exists.stderr, /already holds a run/);
+  const badModel = catkit('train', '--task', 'detection', ...common(), '--out', path.join(dir, 'y'), '--model', 'resnet20');
   assert.equal(badModel.status, 2);
-  assert.match(badModel.stderr, /unknown detection model 'yolo'; known: ssd300_vgg16, ssd512_vgg16, ssdlite320_mobilenet_v3_large/);
+  assert.match(badModel.stderr, /--model resnet20 is not a detector; detection models: ssd300_vgg16, ssd512_vgg16, ssdlite320_mobilenet_v3_large/);
+  const wrongOpt = catkit('train', ...common(), '--out', path.join(dir, 'z'), '--random-crop', '2');
+  assert.equal(wrongOpt.status, 2);
+  assert.match(wrongOpt.stderr, /--random-crop does not apply to detection runs/);
+  assert.ok(!existsSync(path.join(dir, 'z', 'checkpoint.json')));
 });
 
-test('detect cat from the trained run: mAP, bits/value and one ledger row per site; detect eval reproduces it', () => {
+test('cat --task detection from the trained run: mAP, bits/value and one ledger row per site; eval reproduces it', () => {
   const cat = path.join(dir, 'cat4');
-  const c = catkit('detect', 'cat', ...common(), '--out', cat, '--init', fp(), '--epochs', '1', '--act-bits', '4', '--lambda', '0.05', '--calibration-batches', '1');
+  const c = catkit('cat', '--task', 'detection', '--init', fp(), '--out', cat, '--epochs', '1', '--act-bits', '4', '--lambda', '0.05',
+    '--calibration-batches', '1', '--workers', '1', '--threads', '1');
   assert.equal(c.status, 0, c.stderr);
-  const r2 = report(cat);
-  assert.equal(r2.model.sites, 43);
-  assert.ok(r2.history[0]!.rate > 0, 'the summed soft entropy is in the loss');
-  const b = r2.evaluation.bitsPerValue!;
+  const r = report(cat);
+  assert.equal(r.taskKind, 'detection');
+  assert.equal(r.actBits, 4);
+  assert.equal(r.config.imageSize, 64, 'input size, data and batch come from the --init run');
+  assert.ok(r.history[0]!.actRegularizer! > 0, 'the summed soft entropy is in the loss');
+  const b = r.bitsPerValue!;
   assert.ok(b.entropy > 0 && b.entropy < 4, `bits/value ${b.entropy} below the 4-bit grid`);
   assert.ok(b.huffman >= b.entropy - 1e-9 && b.rans >= b.entropy - 0.01);
-  assert.equal(r2.evaluation.layers.length, 43);
-  const n = r2.evaluation.layers.reduce((s, l) => s + l.numel, 0);
-  assert.ok(Math.abs(r2.evaluation.layers.reduce((s, l) => s + l.entropy * l.numel, 0) / n - b.entropy) < 1e-9, 'overall = element-weighted mean of the layers');
+  assert.equal(r.layers.length, 43);
+  const n = r.layers.reduce((s, l) => s + l.numel, 0);
+  assert.ok(Math.abs(r.layers.reduce((s, l) => s + l.entropy * l.numel, 0) / n - b.entropy) < 1e-9, 'overall = element-weighted mean of the layers');
+  assert.equal(r.weights!.bits, 8);
+  assert.ok(r.staticBitsPerValue !== null);
 
-  const e = catkit('detect', 'eval', cat, '--json', '--threads', '1');
+  const e = catkit('eval', '--checkpoint', cat, '--json', '--threads', '1');
   assert.equal(e.status, 0, e.stderr);
-  const again = JSON.parse(e.stdout) as DetectionReport['evaluation'];
-  assert.equal(again.map, r2.evaluation.map);
-  assert.equal(again.bitsPerValue!.entropy, b.entropy);
-
+  const ev = JSON.parse(e.stdout) as RunReport;
+  assert.equal(ev.task, 'eval');
+  assert.equal(ev.accuracy, r.accuracy);
+  assert.equal(ev.bitsPerValue!.entropy, b.entropy);
+  assert.deepEqual(report(cat, 'eval-report.json').detection, r.detection);
+  const classificationFlag = catkit('cat', '--init', fp(), '--out', path.join(dir, 'w'), '--recipe', 'paper');
+  assert.equal(classificationFlag.status, 2);
+  assert.match(classificationFlag.stderr, /--recipe does not apply to detection runs/);
 });

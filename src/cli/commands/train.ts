@@ -3,7 +3,9 @@
 // command runs.
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { CAT_DEFAULTS, CAT_RECIPES, CAT_RECIPE_NAMES, IMAGENET_BATCH_SIZE, TRAIN_DEFAULTS, parseSiteBits } from '../../train/config.js';
+import { CAT_DEFAULTS, CAT_RECIPES, CAT_RECIPE_NAMES, DETECTION_SETTINGS_DEFAULTS, IMAGENET_BATCH_SIZE, TASK_KINDS, TRAIN_DEFAULTS, parseSiteBits } from '../../train/config.js';
+import { DETECTION_CAT_DEFAULTS, DETECTION_TRAIN_DEFAULTS } from '../../app/detection-config.js';
+import type { DetectionFlags } from '../../app/detection-config.js';
 import type { RunReport } from '../../report/index.js';
 import { DATASET_NAMES } from '../../data/registry.js';
 import { configureCat, configureTrain, type RunTarget } from '../../app/configure.js';
@@ -70,6 +72,24 @@ export function addOptimOptions(cmd: Command, task: Task): Command {
     .option('--weight-decay <x>', `L2 weight decay ${d(`${g(t.weightDecay)}; imagenet 0.0001`, byRecipe('weightDecay'))}`, float('--weight-decay', 0));
 }
 
+/** --task and the detection options (train and cat); `cat` adds the CAT site choice. */
+function addTaskOptions(cmd: Command, task: Task): Command {
+  const fromInit = task === 'cat' ? "the --init run's" : '';
+  cmd.optionsGroup('Task:')
+    .option('--task <kind>', 'classification | detection (default: the --init run\'s; detection when --model is a detector or --data a VOCdevkit folder)', oneOf('--task', TASK_KINDS))
+    .optionsGroup('Detection only (SSD on VOCdevkit-layout data; see README "Detection"):')
+    .option('--train-sets <sets>', `VOC sets to train on, year-split joined by + (default: ${fromInit || DETECTION_SETTINGS_DEFAULTS.trainSets})`)
+    .option('--test-sets <sets>', `VOC sets to evaluate on (default: ${fromInit || DETECTION_SETTINGS_DEFAULTS.testSets})`)
+    .option('--num-classes <n>', `classes including background (default: ${fromInit || DETECTION_SETTINGS_DEFAULTS.numClasses})`, int('--num-classes', 2))
+    .option('--augment <mode>', `training augmentation: ssd (photometric, zoom-out, IoU crop, flip) | light (photometric, flip) | none (default: ${fromInit || DETECTION_SETTINGS_DEFAULTS.augment})`, oneOf('--augment', ['ssd', 'light', 'none'] as const))
+    .option('--warmup-iters <n>', `linear warm-up iterations from lr/3, then cosine per iteration (default: ${task === 'cat' ? 0 : DETECTION_SETTINGS_DEFAULTS.warmupIters})`, int('--warmup-iters', 0))
+    .option('--area-metric', 'VOC2010+ area-under-curve AP instead of the VOC07 11-point AP');
+  if (task === 'cat') {
+    cmd.option('--sites <which>', 'activation sites: reference (the VGG base ReLUs of VGG SSDs, as CAT\'s SSD code; every ReLU/ReLU6 of SSDLite) | all (default: reference)', oneOf('--sites', ['reference', 'all'] as const));
+  }
+  return cmd;
+}
+
 /** Run folder and output options. */
 export function addRunOptions(cmd: Command): Command {
   return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:'))
@@ -105,6 +125,7 @@ export function addCatOptions(cmd: Command): Command {
     .option('--quantize-linear', 'also quantize Linear weights to --weight-bits (default: convolutions only)')
     .option('--no-quant-edges', 'keep the last activation unquantized, as the reference\'s --noQuantEdges (default: all quantized)')
     .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss (default: ${t.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const))
+    .option('--calibration-batches <n>', `held-out training batches for the clip statistics (default: ${t.calibrationBatches}; detection ${DETECTION_CAT_DEFAULTS.calibrationBatches})`, int('--calibration-batches', 1))
     .option('--range <mode>', `quantization range: tensor (batch min/max) | clip | channel (default: ${t.range})`, oneOf('--range', ['tensor', 'clip', 'channel'] as const))
     .optionsGroup('Rate target (λ is found during training):')
     .option('--target-bits <B>', 'target activation bits/value (entropy, or --target-metric); --lambda then applies only to sites outside every target (default: none, λ fixed)', float('--target-bits', 0))
@@ -122,6 +143,9 @@ with the lr scaled to the batch: model resnet18, 90 epochs, batch ${IMAGENET_BAT
 SGD momentum 0.9 without Nesterov, weight decay 1e-4, lr × 0.1 every 30 epochs; its loader does
 RandomResizedCrop(--image-size) + flip, so --random-crop, --hflip, --pad-to and --resize do not apply.
 --limit-train counts images of train/ before the --validation share is held out; --limit-test counts val/.
+Detection (--task detection, implied by a detector --model or a VOCdevkit --data; see \`catkit models\`): model
+${DETECTION_TRAIN_DEFAULTS.model} at its native size (--image-size changes it), batch ${DETECTION_TRAIN_DEFAULTS.batchSize}, ${DETECTION_TRAIN_DEFAULTS.epochs} epochs, SGD momentum ${DETECTION_TRAIN_DEFAULTS.momentum},
+lr ${DETECTION_TRAIN_DEFAULTS.lr}, weight decay ${DETECTION_TRAIN_DEFAULTS.weightDecay}, warm-up ${DETECTION_SETTINGS_DEFAULTS.warmupIters} iterations then cosine per iteration; --limit-train/--limit-test count VOC images.
 Precedence: options > --config file > defaults. The run's first log line shows the effective config.`;
 
 const recipeLine = (r: keyof typeof CAT_RECIPES): string => {
@@ -137,6 +161,8 @@ ${CAT_RECIPE_NAMES.map(recipeLine).join('\n')}
   default lowers the entropy within a few epochs on small data (the λ sweep, scripts/lambda-sweep.sh);
   paper is the seed's ImageNet fine-tuning value; reference is the reference code's training setting.
 Model, dataset, data settings, seed and batch size come from the --init run (imagenet: batch ${IMAGENET_BATCH_SIZE} unless given).
+Detection (--init a detection run): SGD lr ${DETECTION_CAT_DEFAULTS.lr}, momentum ${DETECTION_CAT_DEFAULTS.momentum}, weight decay ${DETECTION_CAT_DEFAULTS.weightDecay}, ${DETECTION_CAT_DEFAULTS.epochs} epochs, ${DETECTION_CAT_DEFAULTS.actBits}-bit activations,
+${DETECTION_CAT_DEFAULTS.weightBits}-bit conv weights, loss MultiBox + λ·Σ_l H_l (a plain sum over the sites, as CAT's SSD code); --recipe does not apply.
 Precedence: options > --config file > recipe > the --init run > defaults. The run's first log line shows the effective config.`;
 
 // The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
@@ -164,11 +190,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--model <name>', `model name, list them with \`catkit models\` (default: ${TRAIN_DEFAULTS.model}; imagenet resnet18)`)
     .option('--dataset <name>', `dataset: ${DATASET_NAMES.join(', ')} (default: ${TRAIN_DEFAULTS.dataset})`)
     .option('--width <x>', `width multiplier (default: ${TRAIN_DEFAULTS.widthMultiplier})`, float('--width', 0.01, 64))
-    .option('--init <run>', 'start from the weights of this run folder (e.g. from `catkit import`); its model, width, dataset and data folder are used'), 'train');
+    .option('--init <run>', 'start from the weights of this run folder (e.g. from `catkit import`); its model, width, dataset and data folder are used. Detection: also a .safetensors file (torchvision names)'), 'train');
   addOptimOptions(train, 'train');
+  addTaskOptions(train, 'train');
   addRunOptions(train)
     .addHelpText('after', TRAIN_HELP)
-    .action(async (o: TrainFlags & RunTarget & OutputFlags, cmd: Command) => {
+    .action(async (o: TrainFlags & DetectionFlags & RunTarget & OutputFlags, cmd: Command) => {
       const config = configureTrain(o);
       if (await launchIfRequested(o, cmd)) return; // this process started the workers
       await trainAndReport(config, o);
@@ -179,9 +206,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--init <run>', 'full-precision run folder to start from (from `catkit train` or `catkit import`); required unless the --config file names it'), 'cat');
   addOptimOptions(cat, 'cat');
   addCatOptions(cat);
+  addTaskOptions(cat, 'cat');
   addRunOptions(cat)
     .addHelpText('after', CAT_HELP)
-    .action(async (o: CatFlags & RunTarget & OutputFlags, cmd: Command) => {
+    .action(async (o: CatFlags & DetectionFlags & RunTarget & OutputFlags, cmd: Command) => {
       const config = configureCat(o);
       if (await launchIfRequested(o, cmd)) return; // this process started the workers
       await trainAndReport(config, o);
@@ -192,9 +220,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--model-file <file>', 'a .catk model file from `catkit export` (evaluated on the test split of the run it came from)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
-    .option('--workers <n>', 'imagenet: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
+    .option('--workers <n>', 'imagenet, detection: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
+    .option('--test-sets <sets>', 'detection: VOC sets to evaluate on, e.g. 2007-test (default: the run\'s)')
     .option('--json', 'print the report as JSON on stdout'))
-    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; data?: string; workers?: number; json?: boolean }, cmd: Command) => {
+    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; data?: string; workers?: number; testSets?: string; json?: boolean }, cmd: Command) => {
       if ((o.checkpoint === undefined) === (o.modelFile === undefined)) throw new CatkitError('bad_option', 'eval needs exactly one of --checkpoint RUN and --model-file FILE');
       if (o.modelFile !== undefined) {
         const { evaluateModelFile } = await import('../../app/export/model-file.js');
@@ -209,7 +238,7 @@ export function registerTrainCommands(program: Command): void {
       const main = !dist || dist.isMain;
       const checkpoint = o.checkpoint!;
       const report = await runEvaluation(checkpoint, {
-        codedBatches: o.codedBatches, data: o.data, workers: o.workers, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
+        codedBatches: o.codedBatches, data: o.data, workers: o.workers, testSets: o.testSets, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
       });
       if (main) printReport(report, o, checkpoint.endsWith('.json') ? path.dirname(checkpoint) : checkpoint);
       dist?.group.destroy();

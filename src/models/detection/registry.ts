@@ -5,6 +5,7 @@ import { CatkitError } from '../../errors.js';
 import type { SSD } from './ssd.js';
 import { ssd300Vgg16, ssd512Vgg16 } from './vgg-ssd.js';
 import { ssdlite320MobileNetV3Large } from './ssdlite.js';
+import { DETECTOR_MODEL_NAMES } from './names.js';
 
 export interface DetectorSpec { numClasses: number }
 interface Entry { build: (s: DetectorSpec) => SSD; description: string; anchorsPerLocation0: number }
@@ -14,6 +15,8 @@ const DETECTORS = new Map<string, Entry>([
   ['ssd512_vgg16', { build: (s) => ssd512Vgg16(s), description: 'SSD512, VGG16 backbone (torchvision high-res extractor, paper default boxes)', anchorsPerLocation0: 4 }],
   ['ssdlite320_mobilenet_v3_large', { build: (s) => ssdlite320MobileNetV3Large(s), description: 'SSDLite320, MobileNetV3-Large backbone (torchvision names)', anchorsPerLocation0: 6 }],
 ]);
+
+if (DETECTOR_MODEL_NAMES.join() !== [...DETECTORS.keys()].join()) throw new Error('models/detection: names.ts and the registry list different detectors');
 
 export const DETECTOR_NAMES = (): string[] => [...DETECTORS.keys()];
 export const isDetector = (name: string): boolean => DETECTORS.has(name);
