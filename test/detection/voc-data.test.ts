@@ -11,7 +11,7 @@ import path from 'node:path';
 import { makeVocSynthetic } from '../../src/data/voc-synthetic.js';
 import { openVoc, parseVocAnnotation, parseVocSets } from '../../src/data/voc.js';
 import { VocLoader } from '../../src/data/voc-loader.js';
-import { ssdTrainTransform } from '../../src/data/ssd-augment.js';
+import { resizeToChw, ssdTrainTransform } from '../../src/data/ssd-augment.js';
 import { mulberry32 } from '../../src/data/random.js';
 import { CatkitError } from '../../src/errors.js';
 import { dispose } from '../../src/tensor/index.js';
@@ -51,6 +51,20 @@ test('make-voc-synthetic: deterministic VOCdevkit layout that the loader reads b
   assert.ok(all.every((it) => it.objects.length >= 1 && it.objects.length <= 5));
   assert.ok(sa.difficult > 0 && sa.difficult < sa.objects / 2, `${sa.difficult} difficult of ${sa.objects}`);
   assert.ok(all.every((it) => it.objects.every((o) => o.box[0] >= 0 && o.box[2] <= it.width - 1 && o.box[3] <= it.height - 1 && o.label >= 1 && o.label <= 10)));
+});
+
+test('make-voc-synthetic options: a class subset, at most n objects, object sides within the given fractions; bad values refused', async () => {
+  const root = path.join(dir, 'easy');
+  const s = await makeVocSynthetic(root, { images: 16, seed: 2, classes: 3, maxObjects: 2, minSide: 100, maxSide: 120, minObject: 0.3, maxObject: 0.7 });
+  const all = [...openVoc(root, '2007-trainval+2012-trainval').items, ...openVoc(root, '2007-test').items];
+  assert.equal(all.reduce((n, it) => n + it.objects.length, 0), s.objects);
+  assert.ok(all.every((it) => it.width >= 100 && it.width <= 120 && it.height >= 100 && it.height <= 120));
+  assert.ok(all.every((it) => it.objects.length >= 1 && it.objects.length <= 2));
+  assert.ok(all.every((it) => it.objects.every((o) => o.label >= 1 && o.label <= 3)));
+  // The box is the digit's tight extent inside a pasted square of side ≤ 0.7 × the shorter image side.
+  assert.ok(all.every((it) => it.objects.every((o) => Math.max(o.box[2] - o.box[0], o.box[3] - o.box[1]) + 1 <= Math.floor(0.7 * Math.min(it.width, it.height)))));
+  await assert.rejects(makeVocSynthetic(path.join(dir, 'bad1'), { images: 8, seed: 0, classes: 11 }), userError(/--classes must be an integer 1 … 10/));
+  await assert.rejects(makeVocSynthetic(path.join(dir, 'bad2'), { images: 8, seed: 0, minObject: 0.8, maxObject: 0.5 }), userError(/--min-object ≤ --max-object/));
 });
 
 test('bad annotations and paths: one line naming the file; skip counts them', async () => {
@@ -131,6 +145,18 @@ test('loader: eval resize scales boxes exactly; training augmentation keeps boxe
     }
     assert.ok(a.labels.every((l) => l === 3 || l === 7));
   }
+  // 'light' (photometric + flip) keeps every box and its size; 'none' is the evaluation resize.
+  for (let t = 0; t < 20; t++) {
+    const img = { data: new Float32Array(80 * 60 * 3).map(() => rng() * 255), width: 80, height: 60 };
+    const a = { boxes: [5, 6, 45, 40], labels: [2] };
+    ssdTrainTransform(img, a, 40, rng, 'light');
+    assert.deepEqual(a.labels, [2]);
+    assert.ok(Math.abs(a.boxes[2]! - a.boxes[0]! - 20) < 1e-9 && Math.abs(a.boxes[3]! - a.boxes[1]! - 34 * 40 / 60) < 1e-9);
+    assert.ok([2.5, 17.5].some((x0) => Math.abs(a.boxes[0]! - x0) < 1e-9), `x0 ${a.boxes[0]} is the box or its mirror`);
+  }
+  const img = { data: new Float32Array(8 * 8 * 3).map(() => rng() * 255), width: 8, height: 8 };
+  const copy = { ...img, data: img.data.slice() };
+  assert.deepEqual(ssdTrainTransform(img, { boxes: [1, 1, 5, 5], labels: [1] }, 4, rng, 'none'), resizeToChw(copy, null, 4));
 });
 
 test('catkit data make-voc-synthetic writes the set and refuses a non-empty folder (exit 2, one line)', async () => {
