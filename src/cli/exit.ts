@@ -1,12 +1,12 @@
 // The exit-code scheme of the command line and the process-level guards that keep it true:
 //   0 success · 1 internal error (a bug: printed with its stack) · 2 the user's mistake or bad
-//   data (one line, plus a hint line when there is one) · 130 interrupted (Ctrl-C).
+//   data (one line, plus a hint line when there is one) · 130 interrupted (Ctrl-C) · 143 terminated (SIGTERM).
 // A command can only exit 0 by finishing: an unhandled rejection, an uncaught exception or an
 // event loop that empties while the command is still pending all end in a non-zero code.
 import { CommanderError } from 'commander';
 import { isCatkitError, isUserFacing } from '../errors.js';
 
-export const EXIT = { ok: 0, internal: 1, user: 2, interrupted: 130 } as const;
+export const EXIT = { ok: 0, internal: 1, user: 2, interrupted: 130, terminated: 143 } as const;
 
 /** Node's errno codes that a user's path or machine causes (not a catkit bug). */
 const USER_ERRNO: Record<string, string> = {
@@ -72,6 +72,14 @@ export function guardProcess(): { finished(code: number): void } {
     if (process.listenerCount('SIGINT') > 1) return;
     done = true;
     process.exit(EXIT.interrupted);
+  });
+  // A scheduler or `kill` stops a run with SIGTERM: end as Ctrl-C does, so the 'exit' hooks remove the run folder's lock.
+  process.on('SIGTERM', () => {
+    process.stderr.write('\ncatkit: terminated\n');
+    interrupted = true;
+    if (process.listenerCount('SIGTERM') > 1) return;
+    done = true;
+    process.exit(EXIT.terminated);
   });
   process.on('exit', () => {
     if (done) return;

@@ -4,7 +4,7 @@
 // ledger row per site in report.json) and `catkit eval` reproducing it; `catkit detect …` is an alias.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ const fpArgs = () => [...common(), '--optimizer', 'adamw', '--lr', '0.001', '--w
 const report = (d: string, name = 'report.json') => JSON.parse(readFileSync(path.join(d, name), 'utf8')) as RunReport;
 const fp = () => path.join(dir, 'fp');
 
-test('train on a VOCdevkit folder is a detection run; an interrupted run resumes to the uninterrupted result', () => {
+test('train on a VOCdevkit folder is a detection run; an interrupted run resumes to the uninterrupted result', async () => {
   // The VOCdevkit --data implies --task detection.
   const t = catkit('train', ...fpArgs(), '--out', fp(), '--epochs', '2');
   assert.equal(t.status, 0, t.stderr);
@@ -41,10 +41,18 @@ test('train on a VOCdevkit folder is a detection run; an interrupted run resumes
   assert.equal(r.bitsPerValue, null);
   assert.match(t.stdout, /mAP@0\.5/);
 
-  // Interrupted after epoch 1 (a 1-epoch run is what an interruption leaves: its checkpoint), then resumed.
+  // Interrupted (SIGTERM) once epoch 1's checkpoint is written, then resumed: the same result; no lock is left behind.
   const part = path.join(dir, 'part');
-  assert.equal(catkit('detect', 'train', ...fpArgs(), '--out', part, '--epochs', '1').status, 0); // the alias
-  const again = catkit('train', '--out', part, '--resume', '--epochs', '2', '--threads', '1');
+  const child = spawn(process.execPath, [BIN, 'detect', 'train', ...fpArgs(), '--out', part, '--epochs', '2'], { env: { ...process.env, CATKIT_THREADS: '1' } }); // the alias
+  const code = await new Promise<number | null>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(path.join(part, 'checkpoint.json'))) { clearInterval(poll); child.kill('SIGTERM'); }
+    }, 20);
+    child.on('close', (c) => { clearInterval(poll); resolve(c); });
+  });
+  assert.equal(code, 143, 'terminated during epoch 2');
+  assert.ok(!existsSync(path.join(part, '.catkit.lock')) && !existsSync(path.join(part, 'report.json')));
+  const again = catkit('train', '--out', part, '--resume', '--threads', '1');
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stderr, /resuming .* after epoch 1/);
   const r2 = report(part);

@@ -84,14 +84,15 @@ function guarded(body: string, signal?: NodeJS.Signals): Promise<{ code: number 
   });
 }
 
-test('a pending promise at exit, an unhandled rejection or an uncaught exception never exits 0; Ctrl-C exits 130', async () => {
-  const [pending, rejected, userRejected, thrown, interrupted, ok] = await Promise.all([
+test('a pending promise at exit, an unhandled rejection or an uncaught exception never exits 0; Ctrl-C exits 130, SIGTERM 143', async () => {
+  const [pending, rejected, userRejected, thrown, interrupted, ok, terminated] = await Promise.all([
     guarded('await new Promise(() => {}); guard.finished(0);'),
     guarded('Promise.reject(new Error("boom")); setTimeout(() => guard.finished(0), 200);'),
     guarded('Promise.reject(new CatkitError("data_invalid", "bad file x")); setTimeout(() => guard.finished(0), 200);'),
     guarded('setTimeout(() => { throw new TypeError("oops"); }, 0); setTimeout(() => guard.finished(0), 200);'),
     guarded('process.stderr.write("ready\\n"); setTimeout(() => guard.finished(0), 20000);', 'SIGINT'),
     guarded('guard.finished(0);'),
+    guarded('process.stderr.write("ready\\n"); setTimeout(() => guard.finished(0), 20000);', 'SIGTERM'),
   ]);
   assert.equal(pending.code, 1, pending.stderr);
   assert.match(pending.stderr, /about to end while the command was still running/);
@@ -104,6 +105,8 @@ test('a pending promise at exit, an unhandled rejection or an uncaught exception
   assert.equal(interrupted.code, 130, interrupted.stderr);
   assert.match(interrupted.stderr, /catkit: interrupted/);
   assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(terminated.code, 143, terminated.stderr);
+  assert.match(terminated.stderr, /catkit: terminated/);
   // An internal error of the CLI itself keeps its stack (exit 1).
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { describeError } from ${JSON.stringify(EXIT_JS)}; process.stdout.write(JSON.stringify(describeError(new RangeError('x'))));`], { encoding: 'utf8' });
   const d = JSON.parse(r.stdout) as { text: string; code: number };
