@@ -1,13 +1,17 @@
 // Clip initialisation (reference main.py): one pass over held-out data with quantization off, each
 // site's post-activation mean, standard deviation and mean absolute deviation tracked as moving
-// averages (momentum 0.9, from 0), then c = mean + 3·std (or ACIQ's mean + α_b·b). The statistics
+// averages (momentum 0.9, from 0), then c = mean + 3·std (or ACIQ's mean + α_b·b, or the largest |value|). The statistics
 // live in the pass's own recorder, not on the modules.
 import { noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { withRecorder, type ForwardRecorder } from './rate.js';
 import type { QuantSite, ClipInit } from './site.js';
 
 /** Running statistics of one site's output. */
-export interface ActivationStats { mean: number; std: number; meanAbsDev: number; batches: number }
+export interface ActivationStats {
+  mean: number; std: number; meanAbsDev: number; batches: number;
+  /** Largest |value| seen (not averaged): the 'max' rule's clip. */
+  maxAbs?: number;
+}
 
 export const STATS_MOMENTUM = 0.9;
 
@@ -22,7 +26,7 @@ export const ACIQ_GAUSS: Record<number, number> = { 1: 1.71, 2: 2.15, 3: 2.55, 4
  */
 export function correctStats(s: ActivationStats): ActivationStats {
   const f = s.batches > 0 ? 1 - STATS_MOMENTUM ** s.batches : 1;
-  return { mean: s.mean / f, std: s.std / f, meanAbsDev: s.meanAbsDev / f, batches: s.batches };
+  return { mean: s.mean / f, std: s.std / f, meanAbsDev: s.meanAbsDev / f, batches: s.batches, maxAbs: s.maxAbs };
 }
 
 /**
@@ -32,6 +36,7 @@ export function correctStats(s: ActivationStats): ActivationStats {
 export function clipFromStats(s: ActivationStats, rule: ClipInit, bits: number, signed = false): number {
   const mean = signed ? Math.abs(s.mean) : s.mean;
   if (rule === 'mean+3std') return mean + 3 * s.std;
+  if (rule === 'max') return s.maxAbs ?? 0;
   const table = rule === 'aciq-laplace' ? ACIQ_LAPLACE : ACIQ_GAUSS;
   const alpha = table[Math.min(8, bits)]!;
   // Laplace scale b is the mean absolute deviation; the Gaussian table is in units of σ.
@@ -49,11 +54,12 @@ export class StatsRecorder implements ForwardRecorder {
   record(): void { /* calibration forwards do not quantize */ }
 
   observe(site: string, y: Tensor): void {
-    const [mean, std, mad] = noGrad(() => tidy(() => {
+    const [mean, std, mad, maxAbs] = noGrad(() => tidy(() => {
       const m = y.mean();
-      return [m.item(), y.std().item(), y.sub(m).abs().mean().item()];
+      return [m.item(), y.std().item(), y.sub(m).abs().mean().item(), y.abs().max().item()];
     }));
     const s = this.stats.get(site) ?? { mean: 0, std: 0, meanAbsDev: 0, batches: 0 };
+    s.maxAbs = Math.max(s.maxAbs ?? 0, maxAbs);
     const k = STATS_MOMENTUM;
     s.mean = k * s.mean + (1 - k) * mean;
     s.std = k * s.std + (1 - k) * std;

@@ -16,7 +16,7 @@ import { CatkitError } from '../errors.js';
 /** Where the quantization range comes from: the batch's min/max (reference), the learned clip, or per channel. */
 export type RangeMode = 'tensor' | 'clip' | 'channel';
 export type RegularizerKind = 'entropy' | 'compression' | 'none';
-export type ClipInit = 'mean+3std' | 'aciq-laplace' | 'aciq-gauss';
+export type ClipInit = 'mean+3std' | 'aciq-laplace' | 'aciq-gauss' | 'max';
 
 /** Everything that can be set per site (by type, by name glob, or for all sites). */
 export interface SiteSettings {

@@ -68,7 +68,7 @@ const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
   actBits: ['int', 1, 16], actBitsAt: ['bitsAt'], weightBits: ['int', 1, 32], lambda: ['num', 0, Infinity], lambdaW: ['num', 0, Infinity],
   method: ['one', ['entropy', 'compression', 'none']], temperature: ['num', 0, Infinity], temperatureAnneal: ['num', 0, Infinity],
   sampleRandom: ['int', 0, BIG], quantizeLinear: ['bool'], gradual: ['int', 0, BIG], noQuantEdges: ['bool'],
-  clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss']], range: ['one', ['tensor', 'clip', 'channel']],
+  clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss', 'max']], range: ['one', ['tensor', 'clip', 'channel']],
   sampleStride: ['int', 1, BIG], sampleImages: ['int', 1, BIG], calibrationBatches: ['int', 1, BIG], bnRecalibration: ['int', 0, BIG],
   targetBits: ['num', 0, Infinity, 'open'], targetBitsAt: ['targetsAt'], targetMetric: ['one', ['entropy', 'huffman', 'rans', 'zerorun']],
   targetTolerance: ['num', 0, Infinity, 'open'],

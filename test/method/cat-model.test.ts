@@ -76,6 +76,7 @@ test('calibration: running stats with momentum 0.9 from zero, bias-corrected, th
     // The zero-start bias (1 − 0.9^n) is removed before the rule applies: exactly mean + 3·std.
     assert.ok(Math.abs(cat.sites[0]!.clip!.item() - (mean + 3 * std)) < 1e-5);
     assert.ok(Math.abs(clipFromStats(correctStats(s), 'aciq-laplace', 4) - (mean + ACIQ_LAPLACE[4]! * mad)) < 1e-5);
+    assert.equal(clipFromStats(correctStats(s), 'max', 4), 8, "'max' is the largest value seen, not averaged");
     assert.equal(model.training, true, 'the mode is restored');
     model.dispose();
   });

@@ -124,7 +124,7 @@ export function addCatOptions(cmd: Command): Command {
     .option('--gradual <epochs>', `quantize one more layer every this many epochs, 0: all at once (default: ${t.gradual})`, int('--gradual', 0))
     .option('--quantize-linear', 'also quantize Linear weights to --weight-bits (default: convolutions only)')
     .option('--no-quant-edges', 'keep the last activation unquantized, as the reference\'s --noQuantEdges (default: all quantized)')
-    .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss (default: ${t.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss'] as const))
+    .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss | max (the calibration maximum: clips nothing at the start; detection's SSDLite needs it) (default: ${t.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss', 'max'] as const))
     .option('--calibration-batches <n>', `held-out training batches for the clip statistics (default: ${t.calibrationBatches}; detection ${DETECTION_CAT_DEFAULTS.calibrationBatches})`, int('--calibration-batches', 1))
     .option('--range <mode>', `quantization range: tensor (batch min/max) | clip | channel (default: ${t.range})`, oneOf('--range', ['tensor', 'clip', 'channel'] as const))
     .optionsGroup('Rate target (λ is found during training):')
@@ -244,8 +244,9 @@ export function registerTrainCommands(program: Command): void {
       dist?.group.destroy();
     });
 
-  program.command('models').description('list the model names --model accepts').action(async () => {
+  program.command('models').description('list the model names --model accepts (detectors marked; they imply --task detection)').action(async () => {
     const { MODEL_NAMES } = await import('../../models/registry.js');
-    process.stdout.write(MODEL_NAMES().join('\n') + '\n');
+    const { DETECTOR_MODEL_NAMES } = await import('../../models/detection/names.js');
+    process.stdout.write([...MODEL_NAMES(), ...DETECTOR_MODEL_NAMES.map((n) => `${n}  (detection)`)].join('\n') + '\n');
   });
 }
