@@ -6,9 +6,9 @@
 # Usage: bash scripts/voc-synthetic-demo.sh [OUT] [FP_EPOCHS] [CAT_EPOCHS] [LAMBDA]
 set -euo pipefail
 OUT=${1:-runs/voc-easy}
-FP_EPOCHS=${2:-15}
+FP_EPOCHS=${2:-8}
 CAT_EPOCHS=${3:-2}
-LAMBDA=${4:-0.05}
+LAMBDA=${4:-0.1}
 CATKIT="node $(dirname "$0")/../dist/src/cli/bin.js"
 export CATKIT_THREADS=${CATKIT_THREADS:-1}
 [ -d "$OUT/VOCdevkit" ] || $CATKIT data make-voc-synthetic "$OUT/VOCdevkit" --images 1000 --seed 0 --classes 3 --max-objects 2 \
@@ -18,7 +18,7 @@ export CATKIT_THREADS=${CATKIT_THREADS:-1}
 for BITS in 6 4; do
   for L in 0 "$LAMBDA"; do
     D="$OUT/cat-${BITS}bit-lambda$L"
-    [ -f "$D/report.json" ] || $CATKIT cat --init "$OUT/fp32" --out "$D" --epochs "$CAT_EPOCHS" --optimizer adamw --lr 0.0003 --act-bits "$BITS" --lambda "$L" --workers 1 &
+    [ -f "$D/report.json" ] || $CATKIT cat --init "$OUT/fp32" --out "$D" --epochs "$CAT_EPOCHS" --optimizer adamw --lr 0.0003 --act-bits "$BITS" --lambda "$L" --clip-init max --workers 1 &
   done
   wait
 done

@@ -208,7 +208,7 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
       log(`resuming ${o.outDir} after epoch ${startEpoch}`);
     } else if (s.cat) {
       const clips = await s.cat.calibrate(calibrationInputs(s, c.calibrationBatches));
-      log(`CAT: ${s.cat.sites.length} activation sites at ${c.actBits} bits, ${c.weightBits ?? 'float'}-bit weights, λ = ${c.lambda} (Σ of per-site soft entropies); clips from mean+3σ over ${clips.length} sites`);
+      log(`CAT: ${s.cat.sites.length} activation sites at ${c.actBits} bits, ${c.weightBits ?? 'float'}-bit weights, λ = ${c.lambda} (Σ of per-site soft entropies); clips (${c.clipInit}) over ${clips.length} sites`);
     }
     const perEpoch = s.trainLoader.numBatches;
     if (perEpoch === 0) throw new CatkitError('bad_config', `${s.train.items.length} training images do not fill one batch of ${c.batchSize}; lower --batch-size`);

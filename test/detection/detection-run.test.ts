@@ -80,6 +80,7 @@ test('cat --task detection from the trained run: mAP, bits/value and one ledger 
   assert.equal(r.taskKind, 'detection');
   assert.equal(r.actBits, 4);
   assert.equal(r.config.imageSize, 64, 'input size, data and batch come from the --init run');
+  assert.equal(r.config.clipInit, 'max', 'detection CAT clips start at the calibration maximum');
   assert.ok(r.history[0]!.actRegularizer! > 0, 'the summed soft entropy is in the loss');
   const b = r.bitsPerValue!;
   assert.ok(b.entropy > 0 && b.entropy < 4, `bits/value ${b.entropy} below the 4-bit grid`);

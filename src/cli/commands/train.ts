@@ -124,7 +124,7 @@ export function addCatOptions(cmd: Command): Command {
     .option('--gradual <epochs>', `quantize one more layer every this many epochs, 0: all at once (default: ${t.gradual})`, int('--gradual', 0))
     .option('--quantize-linear', 'also quantize Linear weights to --weight-bits (default: convolutions only)')
     .option('--no-quant-edges', 'keep the last activation unquantized, as the reference\'s --noQuantEdges (default: all quantized)')
-    .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss | max (the calibration maximum: clips nothing at the start; detection's SSDLite needs it) (default: ${t.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss', 'max'] as const))
+    .option('--clip-init <rule>', `mean+3std | aciq-laplace | aciq-gauss | max (the calibration maximum: clips nothing at the start; detection's SSDLite needs it) (default: ${t.clipInit}; detection ${DETECTION_CAT_DEFAULTS.clipInit})`, oneOf('--clip-init', ['mean+3std', 'aciq-laplace', 'aciq-gauss', 'max'] as const))
     .option('--calibration-batches <n>', `held-out training batches for the clip statistics (default: ${t.calibrationBatches}; detection ${DETECTION_CAT_DEFAULTS.calibrationBatches})`, int('--calibration-batches', 1))
     .option('--range <mode>', `quantization range: tensor (batch min/max) | clip | channel (default: ${t.range})`, oneOf('--range', ['tensor', 'clip', 'channel'] as const))
     .optionsGroup('Rate target (λ is found during training):')
@@ -162,7 +162,7 @@ ${CAT_RECIPE_NAMES.map(recipeLine).join('\n')}
   paper is the seed's ImageNet fine-tuning value; reference is the reference code's training setting.
 Model, dataset, data settings, seed and batch size come from the --init run (imagenet: batch ${IMAGENET_BATCH_SIZE} unless given).
 Detection (--init a detection run): SGD lr ${DETECTION_CAT_DEFAULTS.lr}, momentum ${DETECTION_CAT_DEFAULTS.momentum}, weight decay ${DETECTION_CAT_DEFAULTS.weightDecay}, ${DETECTION_CAT_DEFAULTS.epochs} epochs, ${DETECTION_CAT_DEFAULTS.actBits}-bit activations,
-${DETECTION_CAT_DEFAULTS.weightBits}-bit conv weights, loss MultiBox + λ·Σ_l H_l (a plain sum over the sites, as CAT's SSD code); --recipe does not apply.
+${DETECTION_CAT_DEFAULTS.weightBits}-bit conv weights, clips from the calibration maximum, loss MultiBox + λ·Σ_l H_l (a plain sum over the sites, as CAT's SSD code); --recipe does not apply.
 Precedence: options > --config file > recipe > the --init run > defaults. The run's first log line shows the effective config.`;
 
 // The engine (libtorch) loads only when a command that trains runs, so `catkit codec …` and
