@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeVocSynthetic } from '../../src/data/voc-synthetic.js';
-import type { RunReport } from '../../src/report/index.js';
+import { reportSchemaErrors, type RunReport } from '../../src/report/index.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 let dir = '';
@@ -89,6 +89,7 @@ test('cat --task detection from the trained run: mAP, bits/value and one ledger 
   const n = r.layers.reduce((s, l) => s + l.numel, 0);
   assert.ok(Math.abs(r.layers.reduce((s, l) => s + l.entropy * l.numel, 0) / n - b.entropy) < 1e-9, 'overall = element-weighted mean of the layers');
   assert.equal(r.weights!.bits, 8);
+  assert.deepEqual(reportSchemaErrors(r), [], 'the detection report satisfies schema/report.schema.json');
   assert.ok(r.staticBitsPerValue !== null);
 
   const e = catkit('eval', '--checkpoint', cat, '--json', '--threads', '1');
@@ -101,4 +102,7 @@ test('cat --task detection from the trained run: mAP, bits/value and one ledger 
   const classificationFlag = catkit('cat', '--init', fp(), '--out', path.join(dir, 'w'), '--recipe', 'paper');
   assert.equal(classificationFlag.status, 2);
   assert.match(classificationFlag.stderr, /--recipe does not apply to detection runs/);
+  const target = catkit('cat', '--init', fp(), '--out', path.join(dir, 'v'), '--target-bits', '1.5');
+  assert.equal(target.status, 2);
+  assert.match(target.stderr, /--target-bits does not apply to detection runs .*not wired into the detection loop yet/);
 });
