@@ -242,6 +242,9 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
           sum.loss += st.loss; sum.bbox += st.bbox; sum.cls += st.cls; sum.rate += st.rate;
           n++; it++;
         } finally { dispose(batch); }
+        // Prefetched batches arrive as resolved promises: without this turn of the event loop a
+        // SIGINT/SIGTERM would wait for the epoch's end (and its checkpoint) to be handled.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       const rec: EpochRecord = {
         epoch: epoch + 1, loss: sum.loss / n, taskLoss: (sum.bbox + sum.cls) / n, bboxLoss: sum.bbox / n, classLoss: sum.cls / n,
