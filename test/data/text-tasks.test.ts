@@ -57,6 +57,17 @@ test('corruptions: agreement swaps and adjacent-word swaps, by hand', () => {
   for (let seed = 0; seed < 40; seed++) they.add(corrupt({ words: ['They', 'were', 'here', '.'], tags: ['ppss', 'bed', 'rb', '.'] }, mulberry32(seed), 'function-word')!.words.join(' '));
   assert.deepEqual([...they].sort(), ['They here were .', 'They was here .']);
   assert.equal(corrupt({ words: ['Big', 'red', 'barns', '.'], tags: ['jj-tl', 'jj', 'nns', '.'] }, () => 0, 'function-word'), null);
+  // scramble: a window of half the sentence (at least 4 words, never the final mark) reordered
+  const long = { words: ['The', 'old', 'man', 'walked', 'slowly', 'to', 'the', 'village', 'church', '.'], tags: [] as string[] };
+  for (let seed = 0; seed < 20; seed++) {
+    const c = corrupt(long, mulberry32(seed), 'scramble')!;
+    assert.equal(c.kind, 'order');
+    assert.deepEqual([...c.words].sort(), [...long.words].sort(), 'the same words');
+    assert.equal(c.words.at(-1), '.');
+    const moved = c.words.map((w, i) => (w !== long.words[i] ? i : -1)).filter((i) => i >= 0);
+    assert.ok(moved.length >= 2 && moved.at(-1)! - moved[0]! < 5, `window of 5: moved ${moved.join(',')}`);
+  }
+  assert.equal(corrupt({ words: ['Go', 'home', 'now', '.'], tags: [] }, mulberry32(1), 'scramble'), null);
 });
 
 test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA layout round trip', () => {
@@ -82,4 +93,7 @@ test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA
   assert.equal(fw.dev.examples.filter((e) => e.label === 0).length, 200);
   assert.equal(fw.dev.name, 'brown_cola_fw/dev');
   assert.notDeepEqual(fw.dev.examples, a.dev.examples);
+  const sc = brownAcceptability(brown, { trainSize: 200, devSize: 100, corruptions: 'scramble' });
+  assert.equal(sc.train.name, 'brown_cola_scramble/train');
+  assert.equal(sc.dev.examples.filter((e) => e.label === 0).length, 50);
 });

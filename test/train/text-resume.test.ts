@@ -12,6 +12,7 @@ import { finetuneRun, pretrainRun, type FinetuneRunOptions, type PretrainRunOpti
 import { catRun, type CatRunOptions } from '../../src/app/text-cat-run.js';
 import { CatkitError } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/io/run-lock.js';
+import { loadBertFromHub } from '../../src/models/bert/index.js';
 
 const COLA = fileURLToPath(new URL('../../../test/fixtures/glue/CoLA', import.meta.url));
 const modelBytes = (dir: string): Buffer => readFileSync(path.join(dir, 'model.safetensors'));
@@ -36,6 +37,9 @@ test('text runs resume bit-identically: pretrain (every 25 steps), finetune and 
     const straight = JSON.parse(readFileSync(path.join(p1, 'report.json'), 'utf8'));
     assert.deepEqual(r.lossEvery25Steps, straight.lossEvery25Steps);
     assert.deepEqual(readdirSync(p2).sort(), ['config.json', 'model.safetensors', 'report.json'], 'checkpoint files are gone, so is the lock');
+    const base = loadBertFromHub(p1, { head: 'base' }); // an MLM folder has no pooler: BertModel initialises one
+    assert.deepEqual(base.report.initialized.sort(), ['pooler.dense.bias', 'pooler.dense.weight']);
+    base.model.dispose();
 
     // fine-tuning (dropout 0.1 on) and CAT (4-bit, λ > 0, learned clips) on the CoLA fixture
     const ft = (out: string, extra: Partial<FinetuneRunOptions> = {}): FinetuneRunOptions => ({

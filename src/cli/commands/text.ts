@@ -3,13 +3,13 @@
 import type { Command } from 'commander';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
 
-const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
 function addTaskOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--task <name>', `${TASKS.join(' | ')} (fine_foods, brown_cola and brown_cola_fw are built in; the others read --data)`, oneOf('--task', TASKS))
+    .requiredOption('--task <name>', `${TASKS.join(' | ')} (fine_foods and the brown_cola variants are built in; the others read --data)`, oneOf('--task', TASKS))
     .option('--data <dir>', 'GLUE-format folder (CoLA/SST-2/MNLI layout, or TSV files for --task tsv)')
     .option('--train-limit <n>', 'use the first N training examples', int('--train-limit', 1))
     .option('--dev-limit <n>', 'use the first N dev examples', int('--dev-limit', 1))

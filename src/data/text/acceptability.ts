@@ -34,11 +34,12 @@ const SUBJECT_PRONOUN_TAGS = new Set(['pps', 'ppss']);
 const baseTag = (tag: string): string => tag.replace(/(-(tl|hl|nc))+$/, '').replace(/\*$/, '');
 export const isFunctionTag = (tag: string): boolean => FUNCTION_TAGS.has(baseTag(tag));
 
-export type CorruptionSet = 'any' | 'function-word';
+export type CorruptionSet = 'any' | 'function-word' | 'scramble';
 export interface Corruption { words: string[]; kind: 'agreement' | 'order' }
 
 /** One deterministic corruption of a tagged sentence, or null if none applies. */
 export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => number, set: CorruptionSet = 'any'): Corruption | null {
+  if (set === 'scramble') return scramble(s.words, rng);
   const fw = set === 'function-word';
   const agree: number[] = [], order: number[] = [];
   s.words.forEach((w, i) => {
@@ -63,6 +64,23 @@ export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => num
   const words = [...s.words];
   [words[i], words[i + 1]] = [words[i + 1]!, words[i]!];
   return { words, kind: 'order' };
+}
+
+/**
+ * 'scramble': the words of a window covering half the sentence (at least 4, the final punctuation
+ * mark excluded) in a random order that differs from the original.
+ */
+function scramble(words: readonly string[], rng: () => number): Corruption | null {
+  const body = words.length - 1;
+  const k = Math.max(4, Math.ceil(body / 2));
+  if (body < k) return null;
+  const start = Math.floor(rng() * (body - k + 1));
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const win = words.slice(start, start + k);
+    for (let i = k - 1; i > 0; i--) { const j = Math.floor(rng() * (i + 1)); [win[i], win[j]] = [win[j]!, win[i]!]; }
+    if (win.some((w, i) => w !== words[start + i])) return { words: [...words.slice(0, start), ...win, ...words.slice(start + k)], kind: 'order' };
+  }
+  return null;
 }
 
 export interface AcceptabilityOptions { trainSize?: number; devSize?: number; seed?: number; minWords?: number; maxWords?: number; corruptions?: CorruptionSet }
@@ -104,7 +122,7 @@ export function brownAcceptability(brown: readonly BrownSentence[], o: Acceptabi
   const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1), set);
   const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2), set);
   const labels = ['unacceptable', 'acceptable'];
-  const name = set === 'any' ? 'brown_cola' : 'brown_cola_fw';
+  const name = { any: 'brown_cola', 'function-word': 'brown_cola_fw', scramble: 'brown_cola_scramble' }[set];
   return {
     train: { name: `${name}/train`, labels, examples: tr.examples, file: 'brown' },
     dev: { name: `${name}/dev`, labels, examples: dv.examples, file: 'brown' },

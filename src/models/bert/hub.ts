@@ -100,9 +100,13 @@ export function mapHubKeys(model: AnyBert, sd: ReadonlyMap<string, Tensor>): { m
   return { mapped, renamed: [...renamed], unused };
 }
 
-/** Keys a Hub file may lack: tied copies, and (for classification) a head being newly initialised. */
+/**
+ * Keys a Hub file may lack: tied copies, and a head being newly initialised — a classifier, or the
+ * pooler (a masked-LM checkpoint such as catkit's pre-training runs has none) under a classifier or BertModel.
+ */
 function mayBeMissing(model: AnyBert): (k: string) => boolean {
-  return (k) => (TIED_KEYS as readonly string[]).includes(k) || (model instanceof BertForSequenceClassification && /^(classifier|bert\.pooler)\./.test(k));
+  return (k) => (TIED_KEYS as readonly string[]).includes(k) || (model instanceof BertForSequenceClassification && /^(classifier|bert\.pooler)\./.test(k))
+    || (model instanceof BertModel && /^pooler\./.test(k));
 }
 
 /** Loads Hub-named tensors into `model`; the caller keeps ownership of `sd`. */

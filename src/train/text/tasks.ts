@@ -8,7 +8,7 @@ import { loadBrown } from '../../data/text/brown.js';
 import { loadGlue, loadTsv, type TextDataset } from '../../data/text/glue.js';
 import type { TextTask } from './finetune.js';
 
-export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 export type TextTaskName = (typeof TEXT_TASKS)[number];
 
 export interface TaskOptions {
@@ -40,9 +40,9 @@ export function loadTextTask(name: TextTaskName, o: TaskOptions = {}): TextTask 
       t = { name, labels: train.labels, metric: 'accuracy', train, dev };
       break;
     }
-    case 'brown_cola': case 'brown_cola_fw': {
+    case 'brown_cola': case 'brown_cola_fw': case 'brown_cola_scramble': {
       // The dev split is fixed (1,000 sentences); --train-limit shortens the training set.
-      const corruptions = name === 'brown_cola' ? 'any' : 'function-word';
+      const corruptions = ({ brown_cola: 'any', brown_cola_fw: 'function-word', brown_cola_scramble: 'scramble' } as const)[name];
       const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000, corruptions });
       t = { name, labels: task.train.labels, metric: 'mcc', train: task.train, dev: task.dev };
       break;
