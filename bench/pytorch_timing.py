@@ -27,19 +27,21 @@ def time_model(build, sample, classes, threads, steps, warmup, batch):
             train_ms.append((time.perf_counter() - t0) * 1e3)
             train_cpu_ms.append((time.process_time() - c0) * 1e3)  # all threads; shows how loaded the machine was
 
-    forward_ms = []
+    forward_ms, forward_cpu_ms = [], []
     model.eval()
     with torch.no_grad():
         for i in range(warmup + steps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model(x).sum().item()
             if i >= warmup:
                 forward_ms.append((time.perf_counter() - t0) * 1e3)
+                forward_cpu_ms.append((time.process_time() - c0) * 1e3)
 
     return {
         "train_ms": statistics.median(train_ms),
         "train_cpu_ms": statistics.median(train_cpu_ms),
         "forward_ms": statistics.median(forward_ms),
+        "forward_cpu_ms": statistics.median(forward_cpu_ms),
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
         "params": sum(p.numel() for p in model.parameters()),

@@ -34,7 +34,10 @@ export { RateTarget, RATE_TOLERANCE, rateTargetOptions, type RateTargetOptions, 
 export { RateController, RATE_METRICS, RATE_DEFAULTS, type RateMetric, type RateControllerOptions } from './train/rate-controller.js';
 export { measureSiteRates, type SiteRates } from './train/rate-measure.js';
 export { evaluateAccuracy, type Accuracy } from './train/evaluate.js';
-export { evaluateBandwidth, weightBandwidth, type BandwidthReport, type LayerBits, type WeightBits } from './train/bandwidth.js';
+export {
+  evaluateBandwidth, codedEvaluation, fitBandwidthTables, weightBandwidth, type BandwidthReport, type BandwidthOptions, type CodingSample, type LayerBits, type WeightBits,
+} from './train/bandwidth.js';
+export { CodingPool, type CodingPoolOptions } from './train/coding-pool.js';
 export { saveCheckpoint, loadCheckpoint, readCheckpointMeta, CHECKPOINT_JSON, type CheckpointMeta, type EpochRecord } from './train/checkpoint.js';
 export { runTraining, runEvaluation, measure, type RunOptions, type EvaluationOptions } from './app/run.js';
 export { runDemo, type DemoRun } from './app/demo.js';

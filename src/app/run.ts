@@ -13,6 +13,9 @@ import { readCheckpointMeta, CHECKPOINT_JSON } from '../train/checkpoint.js';
 import { silentProgress, type Progress } from '../train/progress.js';
 import { initFromEnv, type DistributedContext } from '../distributed/index.js';
 import { taskFor } from './tasks/index.js';
+import type { CodingChoice } from './tasks/task.js';
+
+export type { CodingChoice } from './tasks/task.js';
 
 export { measure } from './tasks/classification.js';
 
@@ -24,6 +27,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Test batches whose activations are entropy-coded (accuracy uses all). */
   codedBatches?: number;
+  /** Coding threads and sampled coding of the final measurement (see BandwidthOptions). */
+  coding?: CodingChoice;
   /** Data-parallel run: training and evaluation are shared across the group; rank 0 logs and writes. */
   dist?: DistributedContext;
 }
@@ -73,7 +78,7 @@ function claimRunFolder(config: RunConfig, o: RunOptions): void {
 async function trainLocked(config: RunConfig, o: RunOptions, removedTemps: string[]): Promise<RunReport> {
   const main = !o.dist || o.dist.isMain;
   const progress = main ? o.progress ?? silentProgress() : silentProgress();
-  const report = await taskFor(config).train(config, { outDir: o.outDir, resume: o.resume, progress, codedBatches: o.codedBatches, dist: o.dist, removedTemps });
+  const report = await taskFor(config).train(config, { outDir: o.outDir, resume: o.resume, progress, codedBatches: o.codedBatches, coding: o.coding, dist: o.dist, removedTemps });
   if (main) {
     writeReport(o.outDir, report);
     writeHtmlReport(path.join(o.outDir, 'report.html'), [{ label: path.basename(path.resolve(o.outDir)), report }]);
@@ -96,6 +101,7 @@ export async function runTrainingFromEnv(config: RunConfig, o: Omit<RunOptions, 
 
 export interface EvaluationOptions {
   codedBatches?: number;
+  coding?: CodingChoice;
   /** Write eval-report.json and eval-report.html into the run folder (beside checkpoint.json; default true). */
   write?: boolean;
   /** Read the data from here instead of the folder the run recorded (same dataset, moved or mounted elsewhere). */

@@ -31,6 +31,11 @@ export interface EncodeOptions extends CodecOptions {
   alphabetSize?: number;
   /** Code with this (static, calibration-fitted) table instead of the data's own; it is not stored. */
   staticTable?: EntropyTable;
+  /**
+   * The symbols' histogram over the alphabet, when the caller already has it (the ledger counts once
+   * for every coder). Trusted: it must come from `histogram(symbols, alphabetSize)`, which checks the range.
+   */
+  counts?: Uint32Array;
 }
 
 export interface DecodeOptions {
@@ -130,7 +135,8 @@ export function encodeContainerParts(symbols: SymbolArray, options: EncodeOption
   const alphabetSize = options.alphabetSize ?? options.staticTable?.alphabetSize ?? defaultAlphabet(symbols);
   checkAlphabetSize(alphabetSize, 'encodeContainer');
   if (symbols.length > 0xffffffff) fail('count_tooLarge', `encodeContainer: ${symbols.length} symbols exceed the format's 2^32 − 1`);
-  const counts = histogram(symbols, alphabetSize);  // also rejects symbols outside the alphabet
+  if (options.counts && options.counts.length !== alphabetSize) fail('parameter_invalid', `encodeContainer: ${options.counts.length} counts for an alphabet of ${alphabetSize}`);
+  const counts = options.counts ?? histogram(symbols, alphabetSize);  // also rejects symbols outside the alphabet
   const choice = options.codec ?? (options.staticTable ? options.staticTable.kind : 'auto');
   if (choice !== 'auto' && choice !== 'raw') codecFor(choice);  // reject unknown names even for degenerate input
   const n = symbols.length;

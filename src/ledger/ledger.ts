@@ -145,9 +145,74 @@ interface LayerState {
 }
 
 function sameSymbols(a: SymbolArray, b: SymbolArray): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  if (a.length !== b.length || a.BYTES_PER_ELEMENT !== b.BYTES_PER_ELEMENT) return false;
+  // Four bytes at a time where both are 4-byte aligned (the usual case: fresh arrays), then the tail.
+  const bytes = a.length * a.BYTES_PER_ELEMENT;
+  let i = 0;
+  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0) {
+    const wa = new Uint32Array(a.buffer, a.byteOffset, bytes >>> 2), wb = new Uint32Array(b.buffer, b.byteOffset, bytes >>> 2);
+    for (let k = 0; k < wa.length; k++) if (wa[k] !== wb[k]) return false;
+    i = (wa.length * 4) / a.BYTES_PER_ELEMENT;
+  }
+  for (; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** What one batch of one layer costs, before it is summed into a ledger (plain data: it crosses threads). */
+export interface BatchMeasurement {
+  readonly layer: string;
+  readonly bits: number;
+  readonly elements: number;
+  /** elements × Shannon entropy of this batch. */
+  readonly entropyBits: number;
+  /** The batch's histogram over the 2^bits symbols. */
+  readonly counts: Uint32Array;
+  /** Symbols equal to 0 (ReLU sparsity), from the same histogram. */
+  readonly zeros: number;
+  /** Bits of each coder with the batch's own table. */
+  readonly adaptive: Partial<Record<CodecName, CostSums>>;
+  /** With the layer's static tables, when given. */
+  readonly static?: { readonly crossEntropyBits: number; readonly codecs: Partial<Record<CodecName, CostSums>> };
+}
+
+/**
+ * Codes one batch of one layer with every coder of `options` (adaptive tables, and the static ones
+ * when given), decoding each stream to check it unless `verify` is false. One histogram serves the
+ * entropy, the zero count and every coder. Pure: safe to run in a worker thread.
+ */
+export function measureLayerBatch(layerName: string, bits: number, symbols: SymbolArray, staticTable: StaticTables | undefined,
+  options: LedgerOptions = {}): BatchMeasurement {
+  checkBits(bits, `ledger layer '${layerName}'`);
+  const codecs = options.codecs ?? CODEC_NAMES;
+  for (const c of codecs) if (!CODEC_NAMES.includes(c)) fail('parameter_invalid', `ledger: unknown codec '${c}' (expected ${CODEC_NAMES.join(', ')})`);
+  if (staticTable && staticTable.bits !== bits) fail('parameter_invalid', `ledger layer '${layerName}': static tables are for ${staticTable.bits} bits, layer has ${bits}`);
+  const alphabetSize = 2 ** bits, n = symbols.length;
+  const counts = histogram(symbols, alphabetSize);  // rejects symbols ≥ 2^bits, naming the first
+  const verify = options.verify ?? true;
+  const code = (name: CodecName, table?: EntropyTable): CostSums => {
+    const parts = encodeContainerParts(symbols, { ...options, codec: name, alphabetSize, staticTable: table, counts });
+    if (verify && !sameSymbols(decodeContainer(parts.bytes, { staticTable: table, maxElements: Math.max(n, 1) }), symbols)) {
+      throw new Error(`ledger: ${name} round trip failed on layer '${layerName}' (a codec bug; please report it)`);
+    }
+    const s = newSums();
+    addParts(s, parts);
+    return s;
+  };
+  const adaptive: Partial<Record<CodecName, CostSums>> = {};
+  for (const name of codecs) adaptive[name] = code(name);
+  let stat: BatchMeasurement['static'];
+  if (staticTable) {
+    const sc: Partial<Record<CodecName, CostSums>> = {};
+    for (const name of codecs) {
+      const t = staticTable.tables[name];
+      if (t) sc[name] = code(name, t);
+    }
+    stat = { crossEntropyBits: n * crossEntropy(counts, staticTable.counts), codecs: sc };
+  }
+  return {
+    layer: layerName, bits, elements: n, entropyBits: n * shannonEntropy(counts), counts, zeros: n > 0 ? counts[0]! : 0, adaptive,
+    ...(stat ? { static: stat } : {}),
+  };
 }
 
 /** Accumulates batches per layer; `finish()` produces the ledger. Layers keep the order of their first batch. */
@@ -162,6 +227,22 @@ export class LedgerAccumulator {
 
   /** Codes one batch of a layer with every coder (and with its static tables, if given). */
   add(layerName: string, bits: number, symbols: SymbolArray, staticTable?: StaticTables): this {
+    const st = this.layer(layerName, bits);
+    return this.recordInto(st, measureLayerBatch(layerName, bits, symbols, staticTable, this.options));
+  }
+
+  /**
+   * Adds a batch measured elsewhere (by `measureLayerBatch` with this accumulator's options, e.g. in a
+   * worker thread). Recording the measurements in the order `add` would have seen the batches gives
+   * the same ledger bit for bit: the coding is pure, and only the floating-point sums depend on order.
+   */
+  record(m: BatchMeasurement): this {
+    const want = this.codecs.join(), got = Object.keys(m.adaptive).join();
+    if (got !== want) fail('parameter_invalid', `ledger layer '${m.layer}': measurement has codecs ${got}, this ledger runs ${want}`);
+    return this.recordInto(this.layer(m.layer, m.bits), m);
+  }
+
+  private layer(layerName: string, bits: number): LayerState {
     checkBits(bits, `ledger layer '${layerName}'`);
     let st = this.layers.get(layerName);
     if (!st) {
@@ -170,31 +251,28 @@ export class LedgerAccumulator {
     } else if (st.bits !== bits) {
       fail('parameter_invalid', `ledger layer '${layerName}': batch has ${bits} bits, earlier batches had ${st.bits}`);
     }
-    const alphabetSize = 2 ** bits, n = symbols.length;
-    const counts = histogram(symbols, alphabetSize);  // rejects symbols ≥ 2^bits, naming the first
-    st.batches++;
-    st.elements += n;
-    st.entropyBits += n * shannonEntropy(counts);
-    for (let k = 0; k < alphabetSize; k++) st.histogram[k] += counts[k];
-    const verify = this.options.verify ?? true;
-    const code = (sums: Map<CodecName, CostSums>, name: CodecName, table?: EntropyTable) => {
-      const parts = encodeContainerParts(symbols, { ...this.options, codec: name, alphabetSize, staticTable: table });
-      if (verify && !sameSymbols(decodeContainer(parts.bytes, { staticTable: table, maxElements: Math.max(n, 1) }), symbols)) {
-        throw new Error(`ledger: ${name} round trip failed on layer '${layerName}' (a codec bug; please report it)`);
-      }
-      let s = sums.get(name);
-      if (!s) sums.set(name, (s = newSums()));
-      addParts(s, parts);
-    };
-    for (const name of this.codecs) code(st.adaptive, name);
-    if (staticTable) {
-      if (staticTable.bits !== bits) fail('parameter_invalid', `ledger layer '${layerName}': static tables are for ${staticTable.bits} bits, layer has ${bits}`);
-      st.staticElements += n;
-      st.crossEntropyBits += n * crossEntropy(counts, staticTable.counts);
+    return st;
+  }
+
+  private recordInto(st: LayerState, m: BatchMeasurement): this {
+    const addTo = (sums: Map<CodecName, CostSums>, from: Partial<Record<CodecName, CostSums>>) => {
       for (const name of this.codecs) {
-        const t = staticTable.tables[name];
-        if (t) code(st.staticCosts, name, t);
+        const v = from[name];
+        if (!v) continue;
+        let s = sums.get(name);
+        if (!s) sums.set(name, (s = newSums()));
+        s.payload += v.payload; s.table += v.table; s.container += v.container;
       }
+    };
+    st.batches++;
+    st.elements += m.elements;
+    st.entropyBits += m.entropyBits;
+    for (let k = 0; k < m.counts.length; k++) st.histogram[k] += m.counts[k];
+    addTo(st.adaptive, m.adaptive);
+    if (m.static) {
+      st.staticElements += m.elements;
+      st.crossEntropyBits += m.static.crossEntropyBits;
+      addTo(st.staticCosts, m.static.codecs);
     }
     return this;
   }

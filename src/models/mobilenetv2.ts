@@ -3,8 +3,8 @@
 // (`features.N.conv.M.K`), `features.18` the 1×1 conv to 1280 channels, `classifier.1` the Linear.
 // Each ReLU6 is its own module (CAT quantizes each site: 35 at width 1). The projection conv + BN
 // of every block is linear (no activation, paper.md §2.1), so it stays unquantized.
-import { F, type Tensor } from '../tensor/index.js';
-import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, ReLU6, Sequential, init } from '../nn/index.js';
+import { F, isGradEnabled, type Tensor } from '../tensor/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, ReLU6, Sequential, evalFusionEnabled, init } from '../nn/index.js';
 
 /** Rows [t, c, n, s]: expansion factor, output channels, repeats, stride of the first repeat. */
 export type InvertedResidualSetting = readonly (readonly number[])[];
@@ -94,7 +94,9 @@ export class InvertedResidual extends Module {
 
   forward(x: Tensor): Tensor {
     const y = this.conv.forward(x);
-    return this.useResConnect ? x.add(y) : y;
+    if (!this.useResConnect) return y;
+    // Without autograd the block's own output can take the sum in place (x + y = y + x exactly).
+    return evalFusionEnabled() && !isGradEnabled() && y !== x ? y.add_(x) : x.add(y);
   }
 }
 

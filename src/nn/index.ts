@@ -4,3 +4,4 @@ export { StateDictError, type LoadOptions, type LoadResult } from './state-dict.
 export { SafetensorsError, encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, MAX_HEADER_BYTES } from './safetensors.js';
 export * from './layers/index.js';
 export * as init from './init.js';
+export { runChain, setEvalFusion, evalFusionEnabled, type EvalFusion } from './eval-fusion.js';

@@ -62,6 +62,8 @@ export interface RunReport {
   bytesPerImage: BytesPerImage | null;
   baseline: Baseline | null;
   rate: RateReport | null;
+  /** Set when only a share of each coded batch's images was coded (--code-fraction): the bits/value are estimates with these 95 % intervals. */
+  codingSample: BandwidthReport['sampling'];
   config: RunConfig;
   history: EpochRecord[];
   timing: { trainSeconds: number; evalSeconds: number; secondsPerEpoch: number | null };
@@ -88,7 +90,7 @@ function layerBytes(l: LayerBits, images: number): BytesPerImage {
 }
 
 /** What a report needs of an activation measurement (BandwidthReport has it, and so does a detection evaluation). */
-export type ActivationBits = Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'codedBatches' | 'codedImages'>;
+export type ActivationBits = Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'codedBatches' | 'codedImages' | 'sampling'>;
 
 export function buildReport(task: RunReport['task'], config: RunConfig, accuracy: Accuracy, bandwidth: ActivationBits | null,
   weights: WeightBits | null, history: EpochRecord[], timing: { trainSeconds: number; evalSeconds: number }, extras: ReportExtras = {}): RunReport {
@@ -109,6 +111,7 @@ export function buildReport(task: RunReport['task'], config: RunConfig, accuracy
     bytesPerImage: layers.length ? { raw: sum((b) => b.raw), ...perMetric((m) => sum((b) => b[m])) } : null,
     baseline: extras.baseline ? { ...extras.baseline, accuracyDelta: accuracy.top1 - extras.baseline.accuracy } : null,
     rate: extras.rate ?? null,
+    codingSample: bandwidth?.sampling ?? null,
     config, history,
     timing: { ...timing, secondsPerEpoch: epochs.length ? epochs.reduce((a, h) => a + h.epochSeconds!, 0) / epochs.length : null },
     catkitVersion: '0.1.0', createdAt: new Date().toISOString(),

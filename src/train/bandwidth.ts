@@ -9,7 +9,10 @@ import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerSt
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
 import { convLayers, quantizationCodes, toCodeArray, type Cat } from '../method/index.js';
 import { evaluateAccuracy, type Accuracy } from './evaluate.js';
+import { CodingPool } from './coding-pool.js';
 import type { Progress } from './progress.js';
+import { mulberry32 } from '../data/random.js';
+import { availableParallelism } from 'node:os';
 
 export interface LayerBits {
   name: string;
@@ -31,9 +34,24 @@ export interface BandwidthReport {
   layers: LayerBits[];
   /** Batches of the test set whose activations were coded. */
   codedBatches: number;
-  /** Images in those batches. */
+  /** Images whose activations were coded (with codeFraction < 1: the sampled ones). */
   codedImages: number;
   ledger: BandwidthLedger;
+  /** Present when only a share of each batch's images was coded (codeFraction < 1): the bits/value above are estimates. */
+  sampling?: CodingSample | null;
+}
+
+/** How a sampled coding was drawn and how far its bits/value can be from the full coding's. */
+export interface CodingSample {
+  fraction: number;
+  /** Images coded out of the images of the coded batches. */
+  images: number;
+  ofImages: number;
+  /**
+   * 95 % confidence interval of each adaptive bits/value (normal approximation over the coded batches'
+   * ratio estimates, batches as clusters: conservative, as it also counts batch-to-batch differences).
+   */
+  ci95: Record<'entropy' | 'huffman' | 'rans' | 'zerorun', [number, number]>;
 }
 
 export interface BandwidthOptions {
@@ -49,25 +67,59 @@ export interface BandwidthOptions {
   dist?: DistributedContext;
   /** Batches coded so far, with an ETA (coding is the slow part of an evaluation). */
   progress?: Progress;
+  /**
+   * Worker threads that code and verify the feature maps while the next batch runs forward
+   * (default: available cores − 1, at least 1; 0 codes on the main thread). The ledger is the same
+   * bit for bit whatever the count.
+   */
+  codingWorkers?: number;
+  /** Bound on the code bytes waiting for the coders; the forwards pause when it is reached (default 256 MiB). */
+  maxPendingBytes?: number;
+  /**
+   * Code this share of each batch's images, 0 < f ≤ 1 (default 1: every value): ⌈f·B⌉ images per batch
+   * at a stride with a seeded random offset; the report's `sampling` states the confidence interval.
+   */
+  codeFraction?: number;
+  /** Seed of the sampled images' offsets (default 0). */
+  sampleSeed?: number;
+}
+
+/** The images a sampled coding takes from a batch of `n`: ⌈f·n⌉ at stride n/k from a random offset. */
+export function sampledImages(n: number, fraction: number, rng: () => number): number[] {
+  const k = Math.min(n, Math.max(1, Math.ceil(fraction * n)));
+  if (k === n) return Array.from({ length: n }, (_, i) => i);
+  const stride = n / k, offset = rng() * stride;
+  return Array.from({ length: k }, (_, j) => Math.min(n - 1, Math.floor(offset + j * stride)));
+}
+
+/** The codes of images `images` of a batch whose codes are `all` (batch-major, `n` images). */
+function pickImages(all: SymbolArray, n: number, images: number[]): SymbolArray {
+  if (images.length === n) return all;
+  const per = all.length / n;
+  const out = all instanceof Uint8Array ? new Uint8Array(per * images.length) : new Uint16Array(per * images.length);
+  images.forEach((img, j) => out.set(all.subarray(img * per, (img + 1) * per), j * per));
+  return out;
 }
 
 /**
  * Runs `source` through the CAT model, handing each site's integer codes of the first
  * `codedBatches` batches to `sink` (later batches only count for accuracy and compute no codes);
- * `onCoded` hears this process's coded batches and images so far.
+ * `afterBatch` is awaited after each batch (backpressure from the coders); `onCoded` hears this
+ * process's coded batches and images so far.
  */
-async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number) => void,
-  codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext, onCoded?: (batches: number, images: number) => void): Promise<Accuracy> {
+async function collectCodes(cat: Cat, source: BatchSource, sink: (site: string, codes: SymbolArray, bits: number, batch: number, images: number) => void,
+  codedBatches: number, evaluatedBatches = Infinity, dist?: DistributedContext, afterBatch?: () => Promise<void>,
+  onCoded?: (batches: number, images: number) => void): Promise<Accuracy> {
   let batches = 0, images = 0;
   return evaluateAccuracy(cat.model, source, {
-    maxBatches: evaluatedBatches, dist,
+    maxBatches: evaluatedBatches, dist, afterBatch,
+    onBatch: (batch, n) => { if (batch < codedBatches) { images += n; onCoded?.(++batches, images); } },
     forward: (x, batch) => {
       if (batch >= codedBatches) return cat.model.forward(x);
       const { output, rate } = cat.forward(x, { codes: true, terms: false });
-      for (const r of rate.sites) if (r.codes) sink(r.site, toCodeArray(r.codes, r.bits), r.bits);
+      for (const r of rate.sites) if (r.codes) sink(r.site, toCodeArray(r.codes, r.bits), r.bits, batch, x.shape[0]!);
       return output;
     },
-    onBatch: (batch, n) => { if (batch < codedBatches) { images += n; onCoded?.(++batches, images); } },
   });
 }
 
@@ -122,36 +174,86 @@ export class ActivationMeter {
   }
 }
 
-export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration: BatchSource,
-  o: BandwidthOptions = {}): Promise<BandwidthReport> {
-  // Static tables: one per layer, from the calibration split.
+/** Static tables per layer from the first `batches` batches of the calibration split. */
+export async function fitBandwidthTables(cat: Cat, calibration: BatchSource, batches = 8): Promise<Map<string, StaticTables>> {
   const calib = new Map<string, { bits: number; parts: SymbolArray[] }>();
   await collectCodes(cat, calibration, (site, codes, bits) => {
     let e = calib.get(site);
     if (!e) calib.set(site, (e = { bits, parts: [] }));
     e.parts.push(codes);
-  }, o.calibrationBatches ?? 8, o.calibrationBatches ?? 8);
+  }, batches, batches);
   const tables = new Map<string, StaticTables>();
   for (const [site, e] of calib) tables.set(site, fitStaticTables(e.parts, e.bits));
+  return tables;
+}
 
+export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration: BatchSource,
+  o: BandwidthOptions = {}): Promise<BandwidthReport> {
+  const tables = await fitBandwidthTables(cat, calibration, o.calibrationBatches ?? 8);
+  return codedEvaluation(cat, test, tables, o);
+}
+
+/** Per-batch sums for the sampling confidence interval. */
+interface BatchSums { elements: number; bits: Record<'entropy' | 'huffman' | 'rans' | 'zerorun', number> }
+
+/** The test pass of evaluateBandwidth with given static tables: accuracy over every batch, codes of the first maxBatches through the ledger. */
+export async function codedEvaluation(cat: Cat, test: BatchSource, tables: ReadonlyMap<string, StaticTables>,
+  o: BandwidthOptions = {}): Promise<BandwidthReport> {
+  const fraction = o.codeFraction ?? 1;
+  if (!(fraction > 0 && fraction <= 1)) throw new RangeError(`codeFraction must be in (0, 1], got ${fraction}`);
   const acc = new LedgerAccumulator();
   const zeros = new Map<string, { zero: number; n: number }>();
+  const perBatch = new Map<number, BatchSums>();
+  const batchOf: number[] = [];
+  let measured = 0, images = 0, ofImages = 0;
+  const pool = new CodingPool({
+    workers: o.codingWorkers ?? Math.max(1, availableParallelism() - 1), tables, maxPendingBytes: o.maxPendingBytes,
+  }, (m) => {
+    acc.record(m);
+    const z = zeros.get(m.layer) ?? { zero: 0, n: 0 };
+    z.zero += m.zeros;
+    z.n += m.elements;
+    zeros.set(m.layer, z);
+    if (fraction < 1) {
+      const b = batchOf[measured]!;
+      const t = perBatch.get(b) ?? { elements: 0, bits: { entropy: 0, huffman: 0, rans: 0, zerorun: 0 } };
+      t.elements += m.elements;
+      t.bits.entropy += m.entropyBits;
+      for (const c of ['huffman', 'rans', 'zerorun'] as const) { const v = m.adaptive[c]; if (v) t.bits[c] += v.payload + v.table; }
+      perBatch.set(b, t);
+    }
+    measured++;
+  });
   const maxBatches = o.maxBatches ?? Infinity;
   const toCode = Math.min(maxBatches, test.numBatches);
   let codedImages = 0;
   o.progress?.start('coding test activations', toCode);
   const t0 = performance.now();
-  const accuracy = await collectCodes(cat, test, (site, codes, bits) => {
-    acc.add(site, bits, codes, tables.get(site));
-    const z = zeros.get(site) ?? { zero: 0, n: 0 };
-    for (let i = 0; i < codes.length; i++) if (codes[i] === 0) z.zero++;
-    z.n += codes.length;
-    zeros.set(site, z);
-  }, maxBatches, Infinity, o.dist, (batches, images) => {
-    codedImages = images;
-    o.progress?.update(batches, { images: String(images) });
-  });
-  const coded = Math.min(maxBatches, test.numBatches);
+  const rng = mulberry32(o.sampleSeed ?? 0);
+  let lastBatch = -1, picked: number[] = [];
+  let accuracy: Accuracy;
+  try {
+    accuracy = await collectCodes(cat, test, (site, codes, bits, batch, n) => {
+      if (fraction < 1) {
+        if (codes.length % n !== 0) throw new Error(`codeFraction: site '${site}' of batch ${batch} has ${codes.length} codes, not a multiple of the batch's ${n} images`);
+        if (batch !== lastBatch) {
+          lastBatch = batch;
+          picked = sampledImages(n, fraction, rng);
+          images += picked.length; ofImages += n;
+        }
+        codes = pickImages(codes, n, picked);
+      }
+      batchOf.push(batch);
+      pool.submit(site, bits, codes);
+    }, maxBatches, Infinity, o.dist, () => pool.ready(), (batches, n) => {
+      codedImages = n;
+      o.progress?.update(batches, { images: String(n) });
+    });
+    await pool.drain();
+  } finally { await pool.close(); }
+  const coded = toCode;
+  // Sampled: the ledger holds only the sampled images, so they are what bytes per image divide by.
+  if (fraction < 1) codedImages = images;
   if (o.dist) codedImages = (await o.dist.allgatherJson<number>(codedImages)).reduce((a, b) => a + b, 0);
   o.progress?.stop(`coded ${coded} test batches (${codedImages} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const ledger = o.dist ? await mergeShards(o.dist, acc, zeros) : acc.finish();
@@ -168,7 +270,24 @@ export async function evaluateBandwidth(cat: Cat, test: BatchSource, calibration
       ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
       : null,
     layers, codedBatches: coded, codedImages, ledger,
+    sampling: fraction < 1 ? { fraction, images, ofImages, ci95: confidenceIntervals([...perBatch.values()]) } : null,
   };
+}
+
+/** Ratio estimates Σ bits / Σ elements with a 95 % normal interval over batches (clusters). */
+export function confidenceIntervals(batches: BatchSums[]): CodingSample['ci95'] {
+  const m = batches.length;
+  const totalN = batches.reduce((a, b) => a + b.elements, 0);
+  const meanN = totalN / Math.max(1, m);
+  const out = {} as CodingSample['ci95'];
+  for (const k of ['entropy', 'huffman', 'rans', 'zerorun'] as const) {
+    const r = batches.reduce((a, b) => a + b.bits[k], 0) / Math.max(1, totalN);
+    let ss = 0;
+    for (const b of batches) ss += ((b.bits[k] - r * b.elements) / meanN) ** 2;
+    const se = m > 1 ? Math.sqrt(ss / (m * (m - 1))) : Infinity;
+    out[k] = [r - 1.96 * se, r + 1.96 * se];
+  }
+  return out;
 }
 
 export interface WeightBits {

@@ -9,6 +9,8 @@ export interface Accuracy { top1: number; top5: number | null; n: number }
 export interface EvaluateOptions {
   /** Called after each batch with its index in the whole source and its number of samples. */
   onBatch?: (batchIndex: number, samples: number) => void;
+  /** Awaited after each batch, before the next is read (e.g. backpressure from coders working on the last ones). */
+  afterBatch?: () => Promise<void>;
   /**
    * Runs the model on a batch (default: model.forward), inside the batch's no-grad tidy scope: a CAT
    * evaluation runs cat.forward here and reads each site's codes from the returned rate. batchIndex
@@ -46,6 +48,7 @@ export async function evaluateAccuracy(model: Module, source: BatchSource, o: Ev
           }));
           o.onBatch?.(globalBatchIndex(seen, shard), batch.y.shape[0]!);
         } finally { dispose(batch); }
+        if (o.afterBatch) await o.afterBatch();
         if (globalBatchIndex(++seen, shard) >= maxBatches) break;
       }
     }

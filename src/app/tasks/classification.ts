@@ -14,7 +14,7 @@ import { loadCheckpoint, CheckpointError, type EpochRecord } from '../../train/c
 import { checkMemoryBudget } from '../../train/memory-budget.js';
 import { silentProgress, type Progress } from '../../train/progress.js';
 import type { DistributedContext } from '../../distributed/index.js';
-import type { Task } from './task.js';
+import type { CodingChoice, Task } from './task.js';
 
 /** Logs the effective config and the data sources, one line each. */
 function logSession(s: Session, progress: Progress): void {
@@ -25,11 +25,11 @@ function logSession(s: Session, progress: Progress): void {
 
 /** Final measurement of a trained session: accuracy, and for CAT models the coded bits. */
 export async function measure(s: Session, task: RunReport['task'], history: EpochRecord[], trainSeconds: number, codedBatches?: number,
-  dist?: DistributedContext, progress?: Progress): Promise<RunReport> {
+  dist?: DistributedContext, progress?: Progress, coding: CodingChoice = {}): Promise<RunReport> {
   const t0 = performance.now();
   const c = s.config;
   const quantized = s.cat !== null;
-  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress }) : null;
+  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress, codeFraction: coding.codeFraction, codingWorkers: coding.codingWorkers }) : null;
   const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 },
@@ -64,7 +64,7 @@ export const classificationTask: Task = {
       const trainSeconds = (performance.now() - t0) / 1000;
       let report: RunReport;
       try {
-        report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist, main ? progress : undefined);
+        report = await measure(session, 'train', history, trainSeconds, o.codedBatches, o.dist, main ? progress : undefined, o.coding);
         if (rate) {
           const r = rateReport(rate, report, restoredEpoch);
           report = { ...report, rate: r, lambda: rate.controller.lambdas[0]! };
@@ -93,7 +93,7 @@ export const classificationTask: Task = {
       const main = !o.dist || o.dist.isMain;
       checkMemoryBudget(session.model, session, { quantized: session.cat !== null });
       if (o.progress && main) logSession(session, o.progress);
-      return await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist, main ? o.progress : undefined);
+      return await measure(session, 'eval', ck.meta.history, 0, o.codedBatches, o.dist, main ? o.progress : undefined, o.coding);
     } finally {
       dispose([...ck.model.values(), ...ck.optimizer.values()]);
       if (session) await disposeSession(session);

@@ -14,13 +14,18 @@ export interface TaskRunOptions {
   progress: Progress;
   /** Test batches whose activations are entropy-coded (the metric always uses all). */
   codedBatches?: number;
+  coding?: CodingChoice;
   dist?: DistributedContext;
   /** Temp files of an interrupted write that the lock removed (logged by the task). */
   removedTemps: string[];
 }
 
+/** How the final measurement codes the feature maps (results are the same for any worker count). */
+export interface CodingChoice { codeFraction?: number; codingWorkers?: number }
+
 export interface TaskEvaluationOptions {
   codedBatches?: number;
+  coding?: CodingChoice;
   /** Read the data from here instead of the recorded folder. */
   data?: string;
   workers?: number;

@@ -18,7 +18,7 @@ import { parseSiteTarget } from '../../train/rate-controller.js';
 import { CatkitError } from '../../errors.js';
 
 type Task = 'train' | 'cat';
-interface OutputFlags { json?: boolean; codedBatches?: number; noReportLine?: boolean }
+interface OutputFlags { json?: boolean; codedBatches?: number; noReportLine?: boolean; codeFraction?: number; codingWorkers?: number }
 
 const g = (x: number): string => String(Number(x.toPrecision(4)));
 const R = CAT_RECIPES;
@@ -90,6 +90,13 @@ function addTaskOptions(cmd: Command, task: Task): Command {
   return cmd;
 }
 
+/** A share in (0, 1]. */
+const fraction = (name: string) => (v: string): number => {
+  const f = float(name, 0, 1)(v);
+  if (f === 0) throw new InvalidArgumentError(`${name} must be above 0 and at most 1, got '${v}'`);
+  return f;
+};
+
 /** Run folder and output options. */
 export function addRunOptions(cmd: Command): Command {
   return addLaunchOptions(addThreadsOption(cmd.optionsGroup('Run:'))
@@ -98,6 +105,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
     .option('--force', 'replace a run already in --out (and clear the lock of a run that died)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
+    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images (0 < f ≤ 1, default 1); the report gives 95 % intervals', fraction('--code-fraction'))
+    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs (default: cores − 1; 0 = main thread; same numbers)', int('--coding-workers', 0, 64))
     .option('--json', 'print the report as JSON on stdout'));
 }
 
@@ -180,7 +189,7 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
 async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Promise<void> {
   const { runTrainingFromEnv } = await engine();
   const { createProgress } = await import('../progress.js');
-  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, progress: createProgress() });
+  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers }, progress: createProgress() });
   if (isMain) printReport(report, o, o.out);
 }
 
@@ -219,11 +228,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--checkpoint <run>', 'run folder or its checkpoint.json')
     .option('--model-file <file>', 'a .catk model file from `catkit export` (evaluated on the test split of the run it came from)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
+    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images (0 < f ≤ 1, default 1); the report gives 95 % intervals', fraction('--code-fraction'))
+    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs (default: cores − 1; 0 = main thread; same numbers)', int('--coding-workers', 0, 64))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet, detection: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--test-sets <sets>', 'detection: VOC sets to evaluate on, e.g. 2007-test (default: the run\'s)')
     .option('--json', 'print the report as JSON on stdout'))
-    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; data?: string; workers?: number; testSets?: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; codeFraction?: number; codingWorkers?: number; data?: string; workers?: number; testSets?: string; json?: boolean }, cmd: Command) => {
       if ((o.checkpoint === undefined) === (o.modelFile === undefined)) throw new CatkitError('bad_option', 'eval needs exactly one of --checkpoint RUN and --model-file FILE');
       if (o.modelFile !== undefined) {
         const { evaluateModelFile } = await import('../../app/export/model-file.js');
@@ -238,7 +249,7 @@ export function registerTrainCommands(program: Command): void {
       const main = !dist || dist.isMain;
       const checkpoint = o.checkpoint!;
       const report = await runEvaluation(checkpoint, {
-        codedBatches: o.codedBatches, data: o.data, workers: o.workers, testSets: o.testSets, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
+        codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers }, data: o.data, workers: o.workers, testSets: o.testSets, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
       });
       if (main) printReport(report, o, checkpoint.endsWith('.json') ? path.dirname(checkpoint) : checkpoint);
       dist?.group.destroy();

@@ -1,6 +1,7 @@
 // Sequential: children named "0", "1", … (torchvision's `features.3.conv.1.0` keys), run in order.
 import type { Tensor } from '../../tensor/index.js';
 import { Module, type AnyModule } from '../module.js';
+import { runChain } from '../eval-fusion.js';
 
 export class Sequential<In = Tensor, Out = Tensor> extends Module<In, Out> {
   constructor(...modules: AnyModule[]) {
@@ -28,9 +29,8 @@ export class Sequential<In = Tensor, Out = Tensor> extends Module<In, Out> {
 
   [Symbol.iterator](): Iterator<AnyModule> { return this.children()[Symbol.iterator](); }
 
+  // runChain only adds eval-mode shortcuts for its own layer classes (conv+BN folding, in-place ReLU); any other child just runs.
   forward(x: In): Out {
-    let y: unknown = x;
-    for (const m of this.children()) y = m.forward(y);
-    return y as Out;
+    return runChain(x as unknown as Tensor, this.children(), false) as unknown as Out;
   }
 }
