@@ -12,7 +12,7 @@
 // Prints tables and, as the last line, a JSON object. Ratios are catkit/PyTorch of the quantity
 // named (for images/s above 1 means catkit is faster; for ms above 1 means catkit is slower).
 //
-//   npm run bench:resnet18 -- [--threads N] [--steps N] [--warmup N] [--batch N] [--rounds N]
+//   npm run bench:resnet18 -- [--threads N] [--steps N] [--warmup N] [--batch N] [--rounds N] [--decode-only]
 //
 // --steps/--warmup count engine steps, and timed/warm-up epochs over the decode fixture (at most one
 // warm-up epoch there: it starts the worker pools). --batch is also the loaders' batch size.
@@ -138,16 +138,18 @@ const runPytorchDecode = (root: string, a: BenchArgs): DecodeRates =>
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const args = parseBenchArgs('resnet18', process.argv.slice(2), { steps: 5, warmup: 2, batch: 32, rounds: 1 });
+const decodeOnly = process.argv.includes('--decode-only');  // skip the engine part (its table then shows NaN)
+const args = parseBenchArgs('resnet18', process.argv.slice(2).filter((a) => a !== '--decode-only'), { steps: 5, warmup: 2, batch: 32, rounds: 1 });
 const tensorsAtStart = memory().numTensors;
 console.log(`ResNet-18 (ImageNet), ${SIZE}×${SIZE}, batch ${args.batch}, channels-last, SGD momentum 0.9, ${args.threads} thread(s), ` +
   `median of ${args.steps} steps after ${args.warmup} warm-up; libtorch ${libtorchVersion()}; ${loadNote()}`);
 
 const ckRounds: EngineResult[] = [];
 const ptRounds: PytorchEngineResult[] = [];
+const NO_ENGINE = { train_ms: NaN, train_cpu_ms: NaN, eval_ms: NaN, rss_mb: NaN, threads: args.threads, params: 0 };
 for (let r = 0; r < args.rounds; r++) {
-  ckRounds.push(runCatkit(args));
-  ptRounds.push(runPytorch(args));
+  ckRounds.push(decodeOnly ? NO_ENGINE : runCatkit(args));
+  ptRounds.push(decodeOnly ? { ...NO_ENGINE, torch: '-', torchvision: '-' } : runPytorch(args));
   if (args.rounds > 1) {
     const [c, p] = [ckRounds[r]!, ptRounds[r]!];
     console.log(`engine round ${r + 1}/${args.rounds}: train ${c.train_ms.toFixed(0)} / ${p.train_ms.toFixed(0)} ms, eval ${c.eval_ms.toFixed(0)} / ${p.eval_ms.toFixed(0)} ms (catkit / PyTorch), load avg ${os.loadavg()[0]!.toFixed(2)}`);

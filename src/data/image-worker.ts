@@ -1,12 +1,23 @@
-// Worker thread of ImageFolderLoader: decodes one image file per request with sharp (in arrival order), applies the
-// training or evaluation transform, and answers a normalised float32 [3, S, S] (transferred).
+// Worker thread of ImageFolderLoader: decodes image files with sharp (in arrival order), applies the
+// training or evaluation transform in one libvips pass, and answers the RGB pixels as uint8 [S, S, 3]
+// (transferred); the loader normalises whole batches in the engine. The crop is planned from the
+// file's header (image-header.ts), read from the same bytes sharp decodes, so there is no separate
+// metadata pass; only formats that parser does not know ask sharp for their size.
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { evalResizeCrop, randomResizedCropBox } from './image-transforms.js';
+import { readImageHeader } from './image-header.js';
 import { mulberry32 } from './random.js';
+import { readFileBounded } from '../io/safe-files.js';
 
-export interface DecodeRequest { id: number; file: string; size: number; train: boolean; seed: number; mean: number[]; std: number[] }
-export type DecodeReply = { id: number; data: Float32Array } | { id: number; error: string };
+/** Larger files are refused unread (a photo is a few MB; libvips also bounds the pixel count). */
+export const MAX_IMAGE_BYTES = 256 * 2 ** 20;
+
+export interface DecodeItem { id: number; file: string; seed: number }
+/** Several images per message: one round trip per chunk of a batch. */
+export interface DecodeRequest { items: DecodeItem[]; size: number; train: boolean }
+export type DecodeResult = { id: number; data: Uint8Array } | { id: number; error: string };
+export interface DecodeReply { results: DecodeResult[] }
 
 // One libvips thread per worker: the pool provides the parallelism.
 sharp.concurrency(1);
@@ -19,16 +30,19 @@ sharp.cache(false);
  */
 const KERNEL = 'linear' as keyof sharp.KernelEnum;
 
-async function decode(r: DecodeRequest): Promise<Float32Array> {
-  const s = r.size;
+export async function decodeImage(file: string, size: number, train: boolean, seed: number): Promise<Uint8Array> {
+  const s = size;
+  const bytes = readFileBounded(file, { maxBytes: MAX_IMAGE_BYTES, what: 'image file' });
+  const head = readImageHeader(bytes);
   // Not EXIF-rotated, as PIL (torchvision) does not either; grey/CMYK become sRGB, alpha is dropped.
-  const img = sharp(r.file, { failOn: 'truncated' });
-  const meta = await img.metadata();
-  const [w, h] = [meta.width ?? 0, meta.height ?? 0];
+  const img = sharp(bytes, { failOn: 'truncated' });
+  let w: number, h: number;
+  if (head) [w, h] = [head.width, head.height];
+  else { const meta = await img.metadata(); [w, h] = [meta.width ?? 0, meta.height ?? 0]; }
   if (!(w > 0 && h > 0)) throw new Error('no image size');
   let pipe: sharp.Sharp;
-  if (r.train) {
-    const rng = mulberry32(r.seed);
+  if (train) {
+    const rng = mulberry32(seed);
     const box = randomResizedCropBox(w, h, rng);
     pipe = img.extract(box).resize(s, s, { fit: 'fill', kernel: KERNEL });
     if (rng() < 0.5) pipe = pipe.flop();
@@ -36,25 +50,24 @@ async function decode(r: DecodeRequest): Promise<Float32Array> {
     const g = evalResizeCrop(w, h, s);
     pipe = img.resize(g.width, g.height, { fit: 'fill', kernel: KERNEL }).extract(g.crop);
   }
-  const { data, info } = await pipe.toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  // A three-component JPEG decodes to sRGB already; everything else is converted (a no-op costs a pass).
+  if (!(head?.format === 'jpeg' && head.channels === 3)) pipe = pipe.toColourspace('srgb').removeAlpha();
+  const { data, info } = await pipe.raw().toBuffer({ resolveWithObject: true });
   if (info.width !== s || info.height !== s || info.channels !== 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}, expected ${s}×${s}×3`);
-  const plane = s * s;
-  const out = new Float32Array(3 * plane);
-  for (let c = 0; c < 3; c++) {
-    const m = r.mean[c]!;
-    const k = 1 / (255 * r.std[c]!);
-    const d = m / r.std[c]!;
-    for (let p = 0; p < plane; p++) out[c * plane + p] = data[3 * p + c]! * k - d;
-  }
-  return out;
+  return new Uint8Array(data);  // a copy the worker owns, so it can be transferred
 }
 
 // The pool posts a backlog of requests; decoding them one after another keeps this worker at one
 // core (libvips would otherwise run several on the libuv pool at once).
 let queue: Promise<void> = Promise.resolve();
 parentPort?.on('message', (r: DecodeRequest) => {
-  queue = queue.then(() => decode(r).then(
-    (data) => parentPort!.postMessage({ id: r.id, data } satisfies DecodeReply, [data.buffer as ArrayBuffer]),
-    (err: unknown) => parentPort!.postMessage({ id: r.id, error: err instanceof Error ? err.message : String(err) } satisfies DecodeReply),
-  ));
+  queue = queue.then(async () => {
+    const results: DecodeResult[] = [];
+    for (const it of r.items) {
+      try { results.push({ id: it.id, data: await decodeImage(it.file, r.size, r.train, it.seed) }); } catch (err) {
+        results.push({ id: it.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+    parentPort!.postMessage({ results } satisfies DecodeReply, results.flatMap((x) => ('data' in x ? [x.data.buffer as ArrayBuffer] : [])));
+  });
 });

@@ -238,3 +238,72 @@ test('non-ImageNet layouts are DataErrors saying what was expected', async () =>
   assert.throws(() => openImageFolder(root, { split: 'val' }), dataError(/class 'n99' is not a folder of/));
   assert.throws(() => new ImageFolderLoader(openImageFolder(root), { batchSize: 0 }), dataError(/batch size must be an integer ≥ 1/));
 });
+
+/** Textured images (solid colours would hide resampling differences): JPEG RGB, JPEG grey, PNG RGBA. */
+async function textured(root: string): Promise<void> {
+  const rng = mulberry32(7);
+  for (const [w, name, width, height, channels] of [['n01', 'a.JPEG', 61, 47, 3], ['n01', 'g.JPEG', 50, 70, 1], ['n02', 'p.png', 45, 33, 4]] as const) {
+    mkdirSync(path.join(root, 'train', w), { recursive: true });
+    const px = Buffer.from(Array.from({ length: width * height * channels }, (_, i) => (i * 7 + Math.floor(rng() * 90)) & 255));
+    const raw = sharp(px, { raw: { width, height, channels } });
+    const img = channels === 1 ? raw.toColourspace('b-w') : raw;
+    writeFileSync(path.join(root, 'train', w, name), await (name.endsWith('.png') ? img.png() : img.jpeg({ quality: 90 })).toBuffer());
+  }
+}
+
+test('batched uint8 decoding + engine normalisation equals the per-image float path (within float32 rounding)', async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'catkit-imf-'));
+  await textured(root);
+  const split = openImageFolder(root);
+  const { mean, std } = IMAGENET_NORMALIZATION;
+  // The reference: the previous worker's path (metadata pass, file decode, sRGB, per-pixel double formula).
+  const reference = async (file: string, s: number, train: boolean, seed: number): Promise<Float32Array> => {
+    const img = sharp(file, { failOn: 'truncated' });
+    const meta = await img.metadata();
+    let pipe: sharp.Sharp;
+    if (train) {
+      const rng = mulberry32(seed);
+      pipe = img.extract(randomResizedCropBox(meta.width!, meta.height!, rng)).resize(s, s, { fit: 'fill', kernel: 'linear' as keyof sharp.KernelEnum });
+      if (rng() < 0.5) pipe = pipe.flop();
+    } else {
+      const g = evalResizeCrop(meta.width!, meta.height!, s);
+      pipe = img.resize(g.width, g.height, { fit: 'fill', kernel: 'linear' as keyof sharp.KernelEnum }).extract(g.crop);
+    }
+    const data = await pipe.toColourspace('srgb').removeAlpha().raw().toBuffer();
+    const out = new Float32Array(3 * s * s);
+    for (let c = 0; c < 3; c++) for (let p = 0; p < s * s; p++) out[c * s * s + p] = data[3 * p + c]! * (1 / (255 * std[c]!)) - mean[c]! / std[c]!;
+    return out;
+  };
+  const { mixSeed } = await import('../../src/data/random.js');
+  for (const augment of [true, false]) {
+    const loader = new ImageFolderLoader(split, { batchSize: 3, size: 24, workers: 2, seed: 5, augment });
+    try {
+      const [b] = await collect(loader, 1);
+      const x = b!.x.dataSync() as Float32Array;
+      assert.deepEqual(b!.x.shape, [3, 3, 24, 24]);
+      for (const [k, i] of [...b!.indices].entries()) {
+        const ref = await reference(split.files[i]!, 24, augment, mixSeed(5, 1, i, 0x1f01));
+        let worst = 0;
+        ref.forEach((v, j) => { worst = Math.max(worst, Math.abs(v - x[k * ref.length + j]!)); });
+        assert.ok(worst <= 1e-6, `${split.files[i]} (augment ${augment}): max |Δ| ${worst}`);
+      }
+      disposeBatch(b!);
+    } finally { await loader.close(); }
+  }
+});
+
+test('readImageHeader gives the sizes sharp reports for JPEG (RGB, grey) and PNG, and null for anything else', async () => {
+  const { readImageHeader } = await import('../../src/data/image-header.js');
+  const root = mkdtempSync(path.join(tmpdir(), 'catkit-imf-'));
+  await textured(root);
+  const { readFileSync } = await import('node:fs');
+  for (const [f, channels] of [['n01/a.JPEG', 3], ['n01/g.JPEG', 1], ['n02/p.png', 4]] as const) {
+    const bytes = readFileSync(path.join(root, 'train', f));
+    const meta = await sharp(bytes).metadata();
+    const h = readImageHeader(bytes);
+    assert.deepEqual(h && [h.width, h.height, h.channels], [meta.width, meta.height, channels], f);
+  }
+  assert.equal(readImageHeader(Buffer.from('GIF89a')), null);
+  assert.equal(readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 1])), null, 'a marker length below 2');
+  assert.equal(readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 4, 0, 0])), null, 'scan before a frame header');
+});
