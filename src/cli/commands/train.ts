@@ -105,8 +105,8 @@ export function addRunOptions(cmd: Command): Command {
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
     .option('--force', 'replace a run already in --out (and clear the lock of a run that died)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
-    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images (0 < f ≤ 1, default 1); the report gives 95 % intervals', fraction('--code-fraction'))
-    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs (default: cores − 1; 0 = main thread; same numbers)', int('--coding-workers', 0, 64))
+    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
+    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
     .option('--json', 'print the report as JSON on stdout'));
 }
 
@@ -228,8 +228,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--checkpoint <run>', 'run folder or its checkpoint.json')
     .option('--model-file <file>', 'a .catk model file from `catkit export` (evaluated on the test split of the run it came from)')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
-    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images (0 < f ≤ 1, default 1); the report gives 95 % intervals', fraction('--code-fraction'))
-    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs (default: cores − 1; 0 = main thread; same numbers)', int('--coding-workers', 0, 64))
+    .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
+    .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet, detection: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--test-sets <sets>', 'detection: VOC sets to evaluate on, e.g. 2007-test (default: the run\'s)')
