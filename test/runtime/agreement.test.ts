@@ -76,16 +76,27 @@ for (const range of ['tensor', 'clip'] as const) {
 
     const k = 10;
     let maxOrt = 0, maxTf = 0, scale = 0;
-    for (let i = 0; i < n; i++) {
-      const ref = argmax(native, i, k);
-      assert.equal(argmax(viaOrt, i, k), ref, `image ${i}: ONNX Runtime top-1`);
-      assert.equal(argmax(tfjs.plain, i, k), ref, `image ${i}: TensorFlow.js top-1`);
-    }
     for (let j = 0; j < native.length; j++) {
       scale = Math.max(scale, Math.abs(native[j]!));
       maxOrt = Math.max(maxOrt, Math.abs(viaOrt[j]! - native[j]!));
       maxTf = Math.max(maxTf, Math.abs(tfjs.plain[j]! - native[j]!));
     }
+    // This fixture model is barely trained, so a few images are near-ties; float rounding (libtorch's
+    // thread count changes its summation order) may flip those. A different top-1 is accepted only
+    // where the native logits of the two classes are within the logit tolerance below, and rarely.
+    const nearTies: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const ref = argmax(native, i, k);
+      for (const [engine, logits] of [['ONNX Runtime', viaOrt], ['TensorFlow.js', tfjs.plain]] as const) {
+        const got = argmax(logits, i, k);
+        if (got === ref) continue;
+        const margin = native[i * k + ref]! - native[i * k + got]!;
+        assert.ok(margin <= 0.05 * scale, `image ${i}: ${engine} top-1 ${got}, native ${ref} by a margin of ${margin.toFixed(4)} (not a near-tie)`);
+        nearTies.push(`image ${i} (${engine}, margin ${margin.toExponential(2)})`);
+      }
+    }
+    t.diagnostic(`top-1 differs on near-ties only: ${nearTies.length ? nearTies.join(', ') : 'none'}`);
+    assert.ok(nearTies.length <= Math.ceil(0.02 * n), `too many top-1 differences: ${nearTies.join(', ')}`);
     t.diagnostic(`logit scale ${scale.toFixed(3)}; max |ORT − native| ${maxOrt.toExponential(2)}, max |TF.js − native| ${maxTf.toExponential(2)}`);
     assert.ok(maxOrt <= 0.05 * scale && maxTf <= 0.05 * scale, 'logits within 5 % of their scale');
 
