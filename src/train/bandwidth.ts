@@ -155,23 +155,28 @@ export class ActivationMeter {
     this.#zeros.set(site, z);
   }
 
-  finish(): Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'ledger'> {
-    const zeros = this.#zeros;
-    const ledger = this.#acc.finish();
-    const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
-    const layers = ledger.layers.map((r) => ({
-      name: r.name, bits: r.bits, numel: r.elements, histogram: [...r.histogram], entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
-      zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
-    }));
-    const t = ledger.total;
-    return {
-      bitsPerValue: { entropy: t.entropyPerValue, huffman: per(t.adaptive.huffman), rans: per(t.adaptive.rans), zerorun: per(t.adaptive.zerorun) },
-      staticBitsPerValue: t.static
-        ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
-        : null,
-      layers, ledger,
-    };
+  finish(): LedgerBits {
+    return ledgerBits(this.#acc.finish(), this.#zeros);
   }
+}
+
+type LedgerBits = Pick<BandwidthReport, 'bitsPerValue' | 'staticBitsPerValue' | 'layers' | 'ledger'>;
+
+/** The report's view of a finished ledger: per-layer and element-weighted bits per value, zero fractions. */
+function ledgerBits(ledger: BandwidthLedger, zeros: Map<string, { zero: number; n: number }>): LedgerBits {
+  const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
+  const layers = ledger.layers.map((r) => ({
+    name: r.name, bits: r.bits, numel: r.elements, histogram: [...r.histogram], entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
+    zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
+  }));
+  const t = ledger.total;
+  return {
+    bitsPerValue: { entropy: t.entropyPerValue, huffman: per(t.adaptive.huffman), rans: per(t.adaptive.rans), zerorun: per(t.adaptive.zerorun) },
+    staticBitsPerValue: t.static
+      ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
+      : null,
+    layers, ledger,
+  };
 }
 
 /** Static tables per layer from the first `batches` batches of the calibration split. */
@@ -257,19 +262,10 @@ export async function codedEvaluation(cat: Cat, test: BatchSource, tables: Reado
   if (o.dist) codedImages = (await o.dist.allgatherJson<number>(codedImages)).reduce((a, b) => a + b, 0);
   o.progress?.stop(`coded ${coded} test batches (${codedImages} images) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const ledger = o.dist ? await mergeShards(o.dist, acc, zeros) : acc.finish();
-  const per = (c: { bitsPerValue: number } | undefined) => c?.bitsPerValue ?? NaN;
-  const layers = ledger.layers.map((r) => ({
-    name: r.name, bits: r.bits, numel: r.elements, histogram: [...r.histogram], entropy: r.entropyPerValue, huffman: per(r.adaptive.huffman), rans: per(r.adaptive.rans),
-    zerorun: per(r.adaptive.zerorun), zeroFraction: (zeros.get(r.name)?.zero ?? 0) / Math.max(1, zeros.get(r.name)?.n ?? 0),
-  }));
-  const t = ledger.total;
   return {
     accuracy,
-    bitsPerValue: { entropy: t.entropyPerValue, huffman: per(t.adaptive.huffman), rans: per(t.adaptive.rans), zerorun: per(t.adaptive.zerorun) },
-    staticBitsPerValue: t.static
-      ? { crossEntropy: t.static.crossEntropyPerValue, huffman: per(t.static.codecs.huffman), rans: per(t.static.codecs.rans), zerorun: per(t.static.codecs.zerorun) }
-      : null,
-    layers, codedBatches: coded, codedImages, ledger,
+    ...ledgerBits(ledger, zeros),
+    codedBatches: coded, codedImages,
     sampling: fraction < 1 ? { fraction, images, ofImages, ci95: confidenceIntervals([...perBatch.values()]) } : null,
   };
 }
