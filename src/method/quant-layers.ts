@@ -7,19 +7,37 @@ import { F, isGradEnabled, tidy, type Tensor } from '../tensor/index.js';
 import { Conv2d, Linear } from '../nn/index.js';
 import { checkBits } from './quantize.js';
 
+/** w's per-tensor grid: its minimum and the multiplier s = (2^b − 1)·(1/(max − min)) in float32 (span 0 counts as 1). */
+function weightGrid(w0: Tensor, bits: number): { lo: Tensor; s: Tensor } {
+  const [lo, hi] = w0.aminmax() as [Tensor, Tensor];
+  const span = hi.sub(lo);
+  return { lo, s: span.where(span.gt(0), 1).reciprocal().mul((1 << bits) - 1) };
+}
+
 /**
- * Fake-quantized copy of w over its own [min, max]: exactly code/s + min with s = (2^b − 1)·(1/(max − min))
- * and code = round((w − min)·s), the arithmetic of the activation quantizer. The value is a function
- * of the codes alone (a model file holding the codes reproduces it bit for bit, src/export/weights.ts);
- * the gradient reaches w unchanged (straight-through) by adding w − w.detach(), which is exactly 0.
+ * The b-bit codes round((w − min)·s) of w over its own [min, max] (no gradient) — the codes the
+ * forward's weight is a function of, so the ledger codes exactly what the model computes with.
+ */
+export function weightCodes(w: Tensor, bits: number): Tensor {
+  checkBits(bits, 'weightCodes');
+  return tidy(() => {
+    const w0 = w.detach();
+    const { lo, s } = weightGrid(w0, bits);
+    return w0.sub(lo).mul_(s).round_();
+  });
+}
+
+/**
+ * Fake-quantized copy of w over its own [min, max]: exactly code/s + min with the codes of
+ * `weightCodes`, the arithmetic of the activation quantizer. The value is a function of the codes
+ * alone (a model file holding the codes reproduces it bit for bit, src/export/weights.ts); the
+ * gradient reaches w unchanged (straight-through) by adding w − w.detach(), which is exactly 0.
  * No host reads.
  */
 export function quantizeWeightTensor(w: Tensor, bits: number): Tensor {
   return tidy(() => {
     const w0 = w.detach();
-    const [lo, hi] = w0.aminmax() as [Tensor, Tensor];
-    const span = hi.sub(lo);
-    const s = span.where(span.gt(0), 1).reciprocal().mul((1 << bits) - 1);
+    const { lo, s } = weightGrid(w0, bits);
     const q = w0.sub(lo);
     q.mul_(s).round_().div_(s).add_(lo);
     return w.requiresGrad && isGradEnabled() ? q.add(w.sub(w0)) : q;

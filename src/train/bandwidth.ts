@@ -7,7 +7,7 @@ import type { BatchSource } from '../data/index.js';
 import type { DistributedContext } from '../distributed/index.js';
 import { LedgerAccumulator, fitStaticTables, type BandwidthLedger, type LedgerState, type StaticTables } from '../ledger/index.js';
 import { histogram, shannonEntropy, type SymbolArray } from '../codec/entropy.js';
-import { convLayers, quantizationCodes, toCodeArray, type Cat } from '../method/index.js';
+import { convLayers, toCodeArray, weightCodes, type Cat } from '../method/index.js';
 import { evaluateAccuracy, type Accuracy } from './evaluate.js';
 import { CodingPool } from './coding-pool.js';
 import type { Progress } from './progress.js';
@@ -298,16 +298,12 @@ export interface WeightBits {
   layers: { name: string; numel: number; entropy: number }[];
 }
 
-/** Entropy and real coded size of every conv's b-bit weight codes (per-tensor min/max grid). */
+/** Entropy and real coded size of every conv's b-bit weight codes (per-tensor min/max grid, the codes QuantConv2d computes with). */
 export function weightBandwidth(model: AnyModule, bits: number): WeightBits {
   const acc = new LedgerAccumulator({ codecs: ['huffman', 'rans'] });
   const layers: WeightBits['layers'] = [];
   for (const [name, conv] of convLayers(model)) {
-    const codes = tidy(() => {
-      const w = conv.param('weight');
-      const q = quantizationCodes(w, bits, { min: w.min(), max: w.max() });
-      return q ? toCodeArray(q, bits) : new Uint8Array(w.size);
-    });
+    const codes = tidy(() => toCodeArray(weightCodes(conv.param('weight'), bits), bits));
     acc.add(name, bits, codes);
     layers.push({ name, numel: codes.length, entropy: shannonEntropy(histogram(codes, 1 << bits)) });
   }
