@@ -14,7 +14,7 @@ import { buildCatConfig, buildResumeConfig, buildTrainConfig, catInitPath, type 
 export interface RunTarget {
   out: string;
   resume?: boolean;
-  /** Replace a run already in `out` (and clear a stale lock). */
+  /** Replace a run already in `out` (and clear a stale lock); with `resume`, only clear a stale lock (a run killed with SIGKILL leaves one). */
   force?: boolean;
   /** A JSON run config (schema/run-config.schema.json) or a checkpoint.json; flags override it. */
   config?: string;
@@ -22,7 +22,6 @@ export interface RunTarget {
 
 function resumed(t: RunTarget, flags: { epochs?: number; workers?: number }): RunConfig {
   if (t.config !== undefined) throw new ConfigError('--resume continues a run with its own config; drop --config');
-  if (t.force) throw new ConfigError('--resume continues the run in --out and --force replaces it; pass one of them');
   if (!existsSync(path.join(t.out, CHECKPOINT_JSON))) throw new CatkitError('no_checkpoint', `--resume: no checkpoint in ${t.out}`);
   return buildResumeConfig(readCheckpointMeta(t.out).meta.config, flags);
 }

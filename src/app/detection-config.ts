@@ -53,8 +53,6 @@ const CLASSIFICATION_ONLY: [keyof RunConfig, string][] = [
   ['gamma', '--gamma'], ['stepSize', '--step-size'], ['warmupEpochs', '--warmup (detection: --warmup-iters)'], ['nesterov', '--nesterov'],
   ['lambdaW', '--lambda-w'], ['method', '--method'], ['gradual', '--gradual'], ['temperatureAnneal', '--temperature-anneal'],
   ['bnRecalibration', '--bn-recalibrate'], ['quantizeLinear', '--quantize-linear'], ['sampleRandom', '--sample-random'], ['noQuantEdges', '--no-quant-edges'],
-  ['targetBits', '--target-bits (the rate controller is not wired into the detection loop yet; set --lambda)'], ['targetBitsAt', '--target-bits-at'],
-  ['targetMetric', '--target-metric'], ['targetTolerance', '--target-tolerance'],
 ];
 
 /**

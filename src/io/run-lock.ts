@@ -56,7 +56,7 @@ export function acquireRunLock(dir: string, o: { force?: boolean; command?: stri
       if (stale && o.force) { rmSync(file, { force: true }); continue; }
       if (stale) {
         throw new CatkitError('run_lock_stale', `${dir} is locked by a run that is no longer running (pid ${owner.pid} on ${owner.host}, started ${owner.started})`,
-          { hint: `if no catkit run uses ${dir}, delete ${file} or pass --force`, file });
+          { hint: `if no catkit run uses ${dir}, delete ${file} or pass --force (with --resume: continue that run)`, file });
       }
       const who = owner ? `pid ${owner.pid} on ${owner.host}, started ${owner.started}${owner.command ? `: catkit ${owner.command}` : ''}` : 'an unreadable lock file';
       throw new CatkitError('run_locked', `${dir} is in use by another catkit run (${who})`,

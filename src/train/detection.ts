@@ -17,6 +17,12 @@ import { openVoc, type VocSplit } from '../data/voc.js';
 import { VocLoader } from '../data/voc-loader.js';
 import { CatkitError } from '../errors.js';
 import { catOptions } from './session.js';
+import { LedgerAccumulator } from '../ledger/index.js';
+import { RateTarget, RATE_VALIDATION_BATCHES, rateTargetOptions } from './rate-target.js';
+import type { SiteRates } from './rate-measure.js';
+import type { RateMetric } from './rate-controller.js';
+import { ConfigError } from './config.js';
+import type { Json } from '../optim/index.js';
 import { ActivationMeter, type BandwidthReport } from './bandwidth.js';
 import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import type { DetectionSettings, RunConfig } from './config.js';
@@ -184,16 +190,76 @@ export interface DetectionFitOptions {
   log?: (m: string) => void;
 }
 
+export interface DetectionFitResult {
+  history: EpochRecord[];
+  /** A --target-bits run's controller, for the report's outcome (null without a target). Dispose it. */
+  rate: RateTarget | null;
+  /** The epoch whose weights the model ended with, when the last one missed the target and an earlier one met it. */
+  restoredEpoch: number | null;
+}
+
+/**
+ * Every site's rate over the first `batches` calibration batches (training images, evaluation
+ * transform), in eval mode: what a rate target calibrates on at each epoch's end. Detection has no
+ * validation split (VOC's test split only reports), so the controller hears training images.
+ */
+export async function measureDetectionRates(s: DetectionSession, metric: RateMetric, batches: number): Promise<SiteRates> {
+  const cat = s.cat!;
+  const acc = new LedgerAccumulator({ codecs: metric === 'entropy' ? [] : [metric], verify: false });
+  const wasTraining = s.model.training;
+  s.model.eval();
+  let n = 0, images = 0;
+  try {
+    for await (const batch of s.calibLoader.batches(0)) {
+      try {
+        if (n++ >= batches) break;
+        images += batch.items.length;
+        noGrad(() => tidy(() => codesOf(forward(s, batch.x, { codes: true, terms: false }).rate, (site, c, bits) => acc.add(site, bits, c))));
+      } finally { dispose(batch); }
+    }
+  } finally { s.model.train(wasTraining); }
+  const rows = new Map(acc.finish().layers.map((r) => [r.name, r]));
+  const sites = cat.enabledSites.map((q) => q.name);
+  return {
+    sites,
+    numel: sites.map((x) => rows.get(x)?.elements ?? 0),
+    entropy: sites.map((x) => rows.get(x)?.entropyPerValue ?? NaN),
+    metric: sites.map((x) => {
+      const r = rows.get(x);
+      if (!r) return NaN;
+      return metric === 'entropy' ? r.entropyPerValue : r.adaptive[metric]?.bitsPerValue ?? NaN;
+    }),
+    accuracy: { top1: NaN, top5: null, n: images },
+  };
+}
+
+/** The run's rate target (null without --target-bits); a --target-bits-at pattern that selects no site is the user's mistake. */
+function detectionRateTarget(s: DetectionSession, totalSteps: number): RateTarget | null {
+  const o = s.cat ? rateTargetOptions(s.config, totalSteps) : null;
+  if (!o) return null;
+  try { return new RateTarget(s.cat!, o); } catch (e) { throw e instanceof RangeError ? new ConfigError(e.message) : e; }
+}
+
 /**
  * Trains a detection session for its epochs (or continues its checkpoint in outDir): SGD with
  * momentum or Adam(W), warm-up over `warmupIters` then a cosine decay per iteration, non-finite
  * gradients zeroed as the reference does. Writes a checkpoint after every epoch.
+ *
+ * The rate term: a fixed λ multiplies the reference's plain sum over the sites, Σ_l H_l (soft
+ * entropies in bits/value; λ = 0.08 in CAT's SSD code). With --target-bits the controller's λ per
+ * site multiplies the numel-weighted mean Σ_l λ_l·n_l·H_l / Σ_l n_l instead, as in classification:
+ * that mean is the bits/value the target is stated in, so λ means the same in both tasks and a large
+ * early feature map weighs what it costs (the sum weighs a 1×1 map as much as a 64×64 one).
  */
-export async function fitDetection(s: DetectionSession, o: DetectionFitOptions): Promise<EpochRecord[]> {
+export async function fitDetection(s: DetectionSession, o: DetectionFitOptions): Promise<DetectionFitResult> {
   const c = s.config, d = s.settings;
   const log = o.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   mkdirSync(o.outDir, { recursive: true });
+  const perEpoch = s.trainLoader.numBatches;
+  if (perEpoch === 0) throw new CatkitError('bad_config', `${s.train.items.length} training images do not fill one batch of ${c.batchSize}; lower --batch-size`);
+  const rate = detectionRateTarget(s, c.epochs * perEpoch);
   const opt = buildOptimizer(s);
+  let ok = false;
   try {
     let startEpoch = 0;
     let history: EpochRecord[] = [];
@@ -205,13 +271,14 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
       } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
       startEpoch = ck.meta.epoch;
       history = ck.meta.history;
+      rate?.load(ck.meta.extra.rate);
       log(`resuming ${o.outDir} after epoch ${startEpoch}`);
     } else if (s.cat) {
       const clips = await s.cat.calibrate(calibrationInputs(s, c.calibrationBatches));
-      log(`CAT: ${s.cat.sites.length} activation sites at ${c.actBits} bits, ${c.weightBits ?? 'float'}-bit weights, λ = ${c.lambda} (Σ of per-site soft entropies); clips (${c.clipInit}) over ${clips.length} sites`);
+      const term = rate ? `target ${describeTarget(c)} bits/value (${rate.metric}; λ from the controller, on the numel-weighted mean of the soft entropies)`
+        : `λ = ${c.lambda} (Σ of per-site soft entropies)`;
+      log(`CAT: ${s.cat.sites.length} activation sites at ${c.actBits} bits, ${c.weightBits ?? 'float'}-bit weights, ${term}; clips (${c.clipInit}) over ${clips.length} sites`);
     }
-    const perEpoch = s.trainLoader.numBatches;
-    if (perEpoch === 0) throw new CatkitError('bad_config', `${s.train.items.length} training images do not fill one batch of ${c.batchSize}; lower --batch-size`);
     const total = c.epochs * perEpoch;
     const lrAt = (it: number) => (it < d.warmupIters ? c.lr * (1 / 3 + (2 / 3) * (it / d.warmupIters)) : 0.5 * c.lr * (1 + Math.cos((Math.PI * it) / Math.max(1, total))));
     const lambda = c.task === 'cat' ? c.lambda : 0;
@@ -226,17 +293,19 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
         try {
           for (const g of opt.paramGroups) g.lr = lrAt(it);
           const st = tidy(() => {
-            const { out, rate } = forward(s, batch.x, { terms: lambda > 0 });
+            const { out, rate: r } = forward(s, batch.x, rate ? rate.request() : { terms: lambda > 0 });
             const l = s.model.loss(out, batch.targets);
             let loss = l.bboxRegression.add(l.classification);
-            const r = rate?.sum() ?? null;
-            if (r && lambda > 0) loss = loss.add(r.mul(lambda));
+            const soft = r?.sum() ?? null;
+            const penalty = rate && r ? rate.penalty(r) : soft && lambda > 0 ? soft.mul(lambda) : null;
+            if (penalty) loss = loss.add(penalty);
             opt.zeroGrad();
             loss.backward();
             // The reference zeroes non-finite gradients before each step.
             noGrad(() => { for (const p of s.model.parameters()) if (p.grad) p.grad.copy_(p.grad.where(p.grad.isfinite(), 0)); });
             opt.step();
-            return { loss: loss.item(), bbox: l.bboxRegression.item(), cls: l.classification.item(), rate: r ? r.item() : 0 };
+            if (rate && r) rate.observe(r);
+            return { loss: loss.item(), bbox: l.bboxRegression.item(), cls: l.classification.item(), rate: soft ? soft.item() : 0 };
           });
           if (!Number.isFinite(st.loss)) throw new CatkitError('NON_FINITE', `epoch ${epoch + 1}: the loss became ${st.loss}; lower --lr`);
           sum.loss += st.loss; sum.bbox += st.bbox; sum.cls += st.cls; sum.rate += st.rate;
@@ -246,14 +315,29 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
         // SIGINT/SIGTERM would wait for the epoch's end (and its checkpoint) to be handled.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+      const epochSeconds = (performance.now() - te) / 1000;
+      // A target run calibrates its controller on a real measurement after every epoch.
+      const rates = rate ? rate.endEpoch(epoch + 1, await measureDetectionRates(s, rate.metric, RATE_VALIDATION_BATCHES)) : null;
       const rec: EpochRecord = {
         epoch: epoch + 1, loss: sum.loss / n, taskLoss: (sum.bbox + sum.cls) / n, bboxLoss: sum.bbox / n, classLoss: sum.cls / n,
-        actRegularizer: sum.rate / n, weightRegularizer: 0, lr: lrAt(it), epochSeconds: (performance.now() - te) / 1000,
+        actRegularizer: sum.rate / n, weightRegularizer: 0, lr: lrAt(it), epochSeconds, ...(rates ?? {}),
       };
       history.push(rec);
-      saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: null, history, extra: { clips: s.cat ? s.cat.clips() : {}, iteration: it } }, s.model.stateDict(), opt.stateDict());
-      log(`epoch ${rec.epoch}/${c.epochs}: loss ${rec.loss.toFixed(3)} (box ${rec.bboxLoss!.toFixed(3)}, cls ${rec.classLoss!.toFixed(3)}${s.cat ? `, Σ H ${rec.actRegularizer!.toFixed(2)} bits` : ''}), lr ${rec.lr!.toExponential(2)}, ${rec.epochSeconds!.toFixed(0)} s`);
+      const extra: { [k: string]: Json } = { clips: s.cat ? s.cat.clips() : {}, iteration: it, ...(rate ? { rate: rate.state() } : {}) };
+      saveCheckpoint(o.outDir, { epoch: epoch + 1, config: c, schedule: null, history, extra }, s.model.stateDict(), opt.stateDict());
+      log(`epoch ${rec.epoch}/${c.epochs}: loss ${rec.loss.toFixed(3)} (box ${rec.bboxLoss!.toFixed(3)}, cls ${rec.classLoss!.toFixed(3)}${s.cat ? `, Σ H ${rec.actRegularizer!.toFixed(2)} bits` : ''}), lr ${rec.lr!.toExponential(2)}, ${rec.epochSeconds!.toFixed(0)} s`
+        + (rates ? `; training images: ${rates.bits.toFixed(3)} bits/value${rate!.metric === 'entropy' ? '' : ` (${rate!.metric} ${rates.metricBits.toFixed(3)})`}, mean λ ${rates.lambda.toPrecision(3)}` : ''));
     }
-    return history;
-  } finally { opt.dispose(); }
+    const restoredEpoch = rate && last === c.epochs ? rate.restoreBest(last) : null;
+    if (restoredEpoch !== null) log(`rate target not met after the last epoch: the model goes back to epoch ${restoredEpoch}, the last one within the tolerance`);
+    ok = true;
+    return { history, rate, restoredEpoch };
+  } finally {
+    opt.dispose();
+    if (!ok) rate?.dispose();
+  }
+}
+
+function describeTarget(c: RunConfig): string {
+  return [...(c.targetBits !== undefined ? [`${c.targetBits}`] : []), ...(c.targetBitsAt ?? []).map((t) => `${t.pattern}=${t.bits}`)].join(', ');
 }

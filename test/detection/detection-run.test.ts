@@ -1,7 +1,8 @@
 // End to end on a tiny synthetic VOC set through the task-generic commands: `catkit train` on a
 // VOCdevkit folder (the task implied by the data), `--resume` after an interruption finishing with
-// exactly what an uninterrupted run gives, `catkit cat --task detection` (mAP, bits/value and one
-// ledger row per site in report.json) and `catkit eval` reproducing it; `catkit detect …` is an alias.
+// exactly what an uninterrupted run gives (after SIGTERM, and after SIGKILL with `--resume --force`
+// clearing the stale lock), `catkit cat --task detection` (mAP, bits/value and one ledger row per
+// site in report.json), `--target-bits` steering λ, and `catkit eval` reproducing it; `catkit detect …` is an alias.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -59,6 +60,31 @@ test('train on a VOCdevkit folder is a detection run; an interrupted run resumes
   assert.deepEqual(r2.history.map((h) => h.loss), r.history.map((h) => h.loss));
   assert.equal(r2.accuracy, r.accuracy);
 
+  // SIGKILL runs no handler, so the lock stays: --resume names it as stale, --resume --force clears it and continues.
+  const killed = path.join(dir, 'killed');
+  const k = spawn(process.execPath, [BIN, 'train', ...fpArgs(), '--out', killed, '--epochs', '2'], { env: { ...process.env, CATKIT_THREADS: '1' } });
+  const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+    const poll = setInterval(() => {
+      if (existsSync(path.join(killed, 'checkpoint.json'))) { clearInterval(poll); k.kill('SIGKILL'); }
+    }, 20);
+    k.on('close', (_c, sig) => { clearInterval(poll); resolve(sig); });
+  });
+  assert.equal(signal, 'SIGKILL');
+  assert.ok(existsSync(path.join(killed, '.catkit.lock')), 'a killed run leaves its lock');
+  const stale = catkit('train', '--out', killed, '--resume', '--threads', '1');
+  assert.equal(stale.status, 2);
+  assert.match(stale.stderr, /locked by a run that is no longer running/);
+  assert.match(stale.stderr, /--force/);
+  const forced = catkit('train', '--out', killed, '--resume', '--force', '--threads', '1');
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stderr, /resuming .* after epoch 1/);
+  assert.deepEqual(report(killed).history.map((h) => h.loss), r.history.map((h) => h.loss), 'resumed after the kill: the uninterrupted losses');
+  assert.ok(!existsSync(path.join(killed, '.catkit.lock')));
+  const forcedNothing = catkit('train', '--out', killed, '--resume', '--force', '--threads', '1');
+  assert.equal(forcedNothing.status, 2, '--force with --resume never replaces a run');
+  assert.match(forcedNothing.stderr, /has completed 2 epoch/);
+  assert.equal(report(killed).accuracy, r.accuracy);
+
   const exists = catkit('train', ...fpArgs(), '--out', fp(), '--epochs', '1');
   assert.equal(exists.status, 2);
   assert.match(exists.stderr, /already holds a run/);
@@ -102,7 +128,39 @@ test('cat --task detection from the trained run: mAP, bits/value and one ledger 
   const classificationFlag = catkit('cat', '--init', fp(), '--out', path.join(dir, 'w'), '--recipe', 'paper');
   assert.equal(classificationFlag.status, 2);
   assert.match(classificationFlag.stderr, /--recipe does not apply to detection runs/);
-  const target = catkit('cat', '--init', fp(), '--out', path.join(dir, 'v'), '--target-bits', '1.5');
-  assert.equal(target.status, 2);
-  assert.match(target.stderr, /--target-bits does not apply to detection runs .*not wired into the detection loop yet/);
+  const badTarget = catkit('cat', '--init', fp(), '--out', path.join(dir, 'v'), '--target-bits-at', 'nothing.*=1', '--workers', '1', '--threads', '1');
+  assert.equal(badTarget.status, 2);
+  assert.match(badTarget.stderr, /nothing\.\*/);
+});
+
+test('cat --target-bits on a detector: λ from the controller, per-epoch bits and λ, trajectory and outcome in report.json', () => {
+  // A target far below what 8 barely trained images allow: the controller must raise λ (the rate
+  // is above the target on every measured step) and the run must say it fell short.
+  const t = path.join(dir, 'target');
+  const c = catkit('cat', '--init', fp(), '--out', t, '--epochs', '3', '--act-bits', '4', '--target-bits', '0.5', '--optimizer', 'adamw', '--lr', '0.001',
+    '--calibration-batches', '1', '--workers', '1', '--threads', '1');
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stderr, /target 0\.5 bits\/value \(entropy; λ from the controller/);
+  const r = report(t);
+  const rate = r.rate!;
+  assert.equal(rate.metric, 'entropy');
+  assert.equal(rate.groups.length, 1);
+  assert.equal(rate.groups[0]!.target, 0.5);
+  assert.equal(rate.groups[0]!.sites.length, 43);
+  assert.ok(rate.trajectory.length >= 3, 'λ trajectory recorded');
+  assert.ok(rate.trajectory.every((p) => p.bits.every((b) => Number.isFinite(b) && b > 0.5)), 'the controller heard each measured step\'s hard entropy');
+  const lambdas = rate.trajectory.map((p) => p.lambda[0]!);
+  assert.ok(lambdas[lambdas.length - 1]! > lambdas[0]! && lambdas[lambdas.length - 1]! > 0, `λ rose above its start: ${lambdas.join(' ')}`);
+  assert.equal(r.lambda, rate.groups[0]!.lambda, 'the report\'s λ is the controller\'s last');
+  // Judged on the coded test images, as report.bitsPerValue.
+  assert.ok(Math.abs(rate.groups[0]!.achieved! - r.bitsPerValue!.entropy) < 1e-9);
+  assert.equal(rate.reached, false);
+  assert.match(rate.message, /target NOT reached \(entropy, ±0\.1\)/);
+  for (const h of r.history) assert.ok(Number.isFinite(h.bits) && Number.isFinite(h.lambda) && h.lambda! >= 0, 'history has the bits and λ of each epoch');
+  const last = r.history[r.history.length - 1]!;
+  assert.ok(last.lambda! > 0 && last.loss - last.taskLoss > 1e-3, 'with λ > 0 the rate term is in the loss');
+  assert.ok(r.config.targetBits === 0.5);
+  const ck = JSON.parse(readFileSync(path.join(t, 'checkpoint.json'), 'utf8')) as { extra: { rate?: { step: number } } };
+  assert.equal(ck.extra.rate?.step, 6, 'the controller state is checkpointed for --resume (2 steps per epoch)');
+  assert.deepEqual(reportSchemaErrors(r), []);
 });

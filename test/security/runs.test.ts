@@ -56,7 +56,7 @@ test('locks: a live one refuses, a stale one is reported with how to clear it, -
     const [l, s] = await Promise.all([catkit(box, ['train', ...TINY, '--out', live]), catkit(box, ['train', ...TINY, '--out', stale])]);
     assertRefused(l, new RegExp(`live is in use by another catkit run \\(pid ${process.pid} on .*: catkit train --out live\\)$`));
     assertRefused(s, new RegExp(`stale is locked by a run that is no longer running \\(pid ${dead} on `));
-    assert.match(s.stderr, /\nhint: if no catkit run uses .*stale, delete .*stale\/\.catkit\.lock or pass --force\n/);
+    assert.match(s.stderr, /\nhint: if no catkit run uses .*stale, delete .*stale\/\.catkit\.lock or pass --force \(with --resume: continue that run\)\n/);
     // --force clears the stale lock (never a live one), the temp file is removed, the run completes; --threads is capped.
     const f = await catkit(box, ['train', ...TINY, '--out', stale, '--force', '--threads', '999']);
     assert.equal(f.code, 0, f.stderr);

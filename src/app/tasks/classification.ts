@@ -2,8 +2,8 @@
 // shared trainer loop (cross-entropy steps, per-epoch test accuracy, data-parallel), and top-1 /
 // top-5 with the bits of every activation site and of the weights.
 import { dispose, getNumThreads } from '../../tensor/index.js';
-import { buildReport, readBaseline, type RateReport, type RunReport } from '../../report/index.js';
-import type { RateTarget } from '../../train/rate-target.js';
+import { buildReport, readBaseline, type RunReport } from '../../report/index.js';
+import { rateReport } from './rate-report.js';
 import { IN_MEMORY_OPTIONS_OFF, describeConfig, type RunConfig } from '../../train/config.js';
 import { isImageFolderDataset } from '../../data/index.js';
 import { buildSession, disposeSession, type Session } from '../../train/session.js';
@@ -34,17 +34,6 @@ export async function measure(s: Session, task: RunReport['task'], history: Epoc
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 },
     { baseline: c.task === 'cat' ? readBaseline(c.init) : null });
-}
-
-/** The report's rate section: the outcome against the final test-set measurement of each site. */
-function rateReport(rate: RateTarget, report: RunReport, restoredEpoch: number | null): RateReport {
-  const byName = new Map(report.layers.map((l) => [l.name, l]));
-  const sites = rate.sites.map((n) => byName.get(n));
-  const out = rate.outcome(sites.map((l) => l?.[rate.metric] ?? NaN), sites.map((l) => l?.numel ?? 0), restoredEpoch);
-  return {
-    metric: out.metric, reached: out.reached, message: out.message, bestEpoch: out.bestEpoch, trajectory: [...out.trajectory],
-    groups: out.groups.map((g) => ({ ...g, sites: g.sites.map((i) => out.siteNames[i]!) })),
-  };
 }
 
 export const classificationTask: Task = {

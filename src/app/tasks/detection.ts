@@ -11,11 +11,15 @@ import { dispose } from '../../tensor/index.js';
 import type { EpochRecord } from '../../train/checkpoint.js';
 import type { RunConfig } from '../../train/config.js';
 import type { Task } from './task.js';
+import { rateReport } from './rate-report.js';
 
 function describe(s: DetectionSession): string {
   const c = s.config, d = s.settings;
   const opt = c.optimizer === 'sgd' ? `sgd momentum ${c.momentum}` : c.optimizer;
-  const cat = c.task === 'cat' ? `; CAT ${c.actBits}-bit activations (${d.sites} sites), ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, λ ${c.lambda} on Σ_l H_l` : '';
+  const term = c.targetBits !== undefined || c.targetBitsAt?.length
+    ? `target ${[...(c.targetBits !== undefined ? [`${c.targetBits}`] : []), ...(c.targetBitsAt ?? []).map((t) => `${t.pattern}=${t.bits}`)].join(', ')} bits/value (${c.targetMetric ?? 'entropy'}, λ from the controller on the numel-weighted mean of H_l)`
+    : `λ ${c.lambda} on Σ_l H_l`;
+  const cat = c.task === 'cat' ? `; CAT ${c.actBits}-bit activations (${d.sites} sites), ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, ${term}` : '';
   return `${c.task} ${c.model} at ${c.imageSize}² (${s.model.numParameters().toLocaleString('en-US')} parameters), ${d.numClasses} classes: `
     + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${c.lr} (warm-up ${d.warmupIters} iterations, cosine), weight decay ${c.weightDecay}, `
     + `${d.augment} augmentation, seed ${c.seed}${cat}${c.init ? `; from ${c.init}` : ''}`;
@@ -48,9 +52,18 @@ export const detectionTask: Task = {
       log(`train: ${s.trainLoader.describe()}`);
       log(`test: ${s.testLoader.describe()}`);
       const t0 = performance.now();
-      const history = await fitDetection(s, { outDir: o.outDir, resume: o.resume, log });
+      const { history, rate, restoredEpoch } = await fitDetection(s, { outDir: o.outDir, resume: o.resume, log });
       const trainSeconds = (performance.now() - t0) / 1000;
-      const report = await measure(s, config.task, history, trainSeconds, o.codedBatches);
+      let report: RunReport;
+      try {
+        report = await measure(s, config.task, history, trainSeconds, o.codedBatches);
+        if (rate) {
+          // The outcome is judged on the test images' coded bits, as classification judges it.
+          const r = rateReport(rate, report, restoredEpoch);
+          report = { ...report, rate: r, lambda: rate.controller.lambdas[0]! };
+          log(r.message);
+        }
+      } finally { rate?.dispose(); }
       log(`mAP${s.settings.metric === 'voc07' ? ' (VOC07 11-point)' : ''} ${(100 * report.accuracy).toFixed(2)} on ${report.testSamples} images`
         + (report.bitsPerValue ? `; ${report.bitsPerValue.entropy.toFixed(3)} bits/value (entropy), ${report.bitsPerValue.huffman.toFixed(3)} (Huffman), ${report.bitsPerValue.rans.toFixed(3)} (rANS)` : ''));
       return report;

@@ -103,7 +103,7 @@ export function addRunOptions(cmd: Command): Command {
     .requiredOption('--out <dir>', 'run folder: checkpoints and report.json (refused if it holds a run, unless --resume or --force)')
     .option('--config <file>', 'run settings as JSON (schema/run-config.schema.json: the fields checkpoint.json records, or a checkpoint.json); options given here override it')
     .option('--resume', 'continue the run in --out from its last checkpoint (only --epochs and --workers may change)')
-    .option('--force', 'replace a run already in --out (and clear the lock of a run that died)')
+    .option('--force', 'replace a run already in --out (and clear the lock of a run that died); with --resume: only clear that lock and continue the run')
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
     .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
