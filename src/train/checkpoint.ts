@@ -5,8 +5,8 @@ import { rmSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import path from 'node:path';
 import { dispose, type Tensor } from '../tensor/index.js';
-import { loadSafetensors, saveSafetensors } from '../nn/index.js';
-import type { OptimizerStateDict } from '../optim/index.js';
+import { loadSafetensors, saveSafetensors, type AnyModule } from '../nn/index.js';
+import type { LRScheduler, Optimizer, OptimizerStateDict } from '../optim/index.js';
 import { CHECKPOINT_JSON, readCheckpointMeta, type CheckpointMeta } from './checkpoint-meta.js';
 
 export { CHECKPOINT_JSON, CheckpointError, readCheckpointMeta, type CheckpointMeta, type EpochRecord } from './checkpoint-meta.js';
@@ -37,4 +37,18 @@ export function loadCheckpoint(dirOrFile: string): { meta: CheckpointMeta; model
     else dispose(v);
   }
   return { meta, model, optimizer, dir };
+}
+
+/**
+ * Continues a run from its folder's checkpoint: loads the model's and the optimizer's state (and the
+ * learning-rate schedule's, when the loop has one) and returns the checkpoint's metadata.
+ */
+export function resumeFrom(dir: string, model: AnyModule, optimizer: Optimizer, schedule?: LRScheduler): CheckpointMeta {
+  const ck = loadCheckpoint(dir);
+  try {
+    model.loadStateDict(ck.model, { source: dir });
+    if (ck.meta.optimizer) optimizer.loadStateDict({ tensors: ck.optimizer, scalars: ck.meta.optimizer });
+    if (schedule && ck.meta.schedule) schedule.loadStateDict(ck.meta.schedule);
+  } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
+  return ck.meta;
 }

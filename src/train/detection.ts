@@ -24,7 +24,7 @@ import type { RateMetric } from './rate-controller.js';
 import { ConfigError } from './config.js';
 import type { Json } from '../optim/index.js';
 import { ActivationMeter, type BandwidthReport } from './bandwidth.js';
-import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
+import { loadCheckpoint, resumeFrom, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import type { DetectionSettings, RunConfig } from './config.js';
 
 /** A legacy `catkit detect train` run folder held only this file (and a report.json). */
@@ -264,14 +264,10 @@ export async function fitDetection(s: DetectionSession, o: DetectionFitOptions):
     let startEpoch = 0;
     let history: EpochRecord[] = [];
     if (o.resume) {
-      const ck = loadCheckpoint(o.outDir);
-      try {
-        s.model.loadStateDict(ck.model, { source: o.outDir });
-        if (ck.meta.optimizer) opt.loadStateDict({ tensors: ck.optimizer, scalars: ck.meta.optimizer });
-      } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
-      startEpoch = ck.meta.epoch;
-      history = ck.meta.history;
-      rate?.load(ck.meta.extra.rate);
+      const meta = resumeFrom(o.outDir, s.model, opt);
+      startEpoch = meta.epoch;
+      history = meta.history;
+      rate?.load(meta.extra.rate);
       log(`resuming ${o.outDir} after epoch ${startEpoch}`);
     } else if (s.cat) {
       const clips = await s.cat.calibrate(calibrationInputs(s, c.calibrationBatches));

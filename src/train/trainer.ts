@@ -6,7 +6,7 @@ import { shardedBatchCount, shardedBatches, type BatchSource, type Shard } from 
 import type { DistributedContext, GradientSync } from '../distributed/index.js';
 import { buildOptimizer, type Session } from './session.js';
 import type { Cat } from '../method/index.js';
-import { loadCheckpoint, saveCheckpoint, type EpochRecord } from './checkpoint.js';
+import { resumeFrom, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { locateNonFinite, NonFiniteError } from './nonfinite.js';
 import { recalibrateBatchNormAsync } from './bn-recalibration.js';
@@ -66,15 +66,10 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
     let history: EpochRecord[] = [];
 
     if (o.resume) {
-      const ck = loadCheckpoint(o.outDir);
-      try {
-        s.model.loadStateDict(ck.model);
-        if (ck.meta.optimizer) optimizer.loadStateDict({ tensors: ck.optimizer, scalars: ck.meta.optimizer });
-        if (ck.meta.schedule) schedule.loadStateDict(ck.meta.schedule);
-      } finally { dispose([...ck.model.values(), ...ck.optimizer.values()]); }
-      startEpoch = ck.meta.epoch;
-      history = ck.meta.history;
-      rate?.load(ck.meta.extra.rate);
+      const meta = resumeFrom(o.outDir, s.model, optimizer, schedule);
+      startEpoch = meta.epoch;
+      history = meta.history;
+      rate?.load(meta.extra.rate);
       progress.stop(`resuming ${o.outDir} after epoch ${startEpoch}`);
     } else if (s.cat && s.cat.sites.some((q) => q.clip)) {
       // Clip initialisation from activation statistics on held-out training data.
