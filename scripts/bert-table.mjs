@@ -8,7 +8,7 @@ const R = process.argv[2] ?? 'runs';
 const read = (d) => (existsSync(path.join(R, d, 'report.json')) ? JSON.parse(readFileSync(path.join(R, d, 'report.json'), 'utf8')) : null);
 const TYPES = ['LayerNorm → Q/K/V', 'context → attn out', 'LayerNorm → FFN', 'GELU → FFN out'];
 const f = (v, d = 3) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
-const TASKS = [['ff', 'fine_foods (accuracy)'], ['bcfw', 'brown_cola_fw (MCC)'], ['bcs', 'brown_cola_scramble (MCC)'], ['bc', 'brown_cola (MCC)']];
+const TASKS = [['ff', 'fine_foods (accuracy)'], ['bcfwp', 'brown_cola_fw_pairs (MCC)'], ['bcfw', 'brown_cola_fw (MCC)'], ['bcs', 'brown_cola_scramble (MCC)'], ['bc', 'brown_cola (MCC)']];
 
 const pre = read('mlm');
 if (pre) {

@@ -96,4 +96,21 @@ test('Brown acceptability task: deterministic, balanced, document-disjoint, CoLA
   const sc = brownAcceptability(brown, { trainSize: 200, devSize: 100, corruptions: 'scramble' });
   assert.equal(sc.train.name, 'brown_cola_scramble/train');
   assert.equal(sc.dev.examples.filter((e) => e.label === 0).length, 50);
+  // minimal pairs: each sentence as written, then its corruption (a swap keeps the words, an agreement change one word)
+  const mp = brownAcceptability(brown, { trainSize: 400, devSize: 101, corruptions: 'function-word', pairs: true });
+  assert.equal(mp.dev.name, 'brown_cola_fw_pairs/dev');
+  assert.equal(mp.dev.examples.length, 101);
+  assert.equal(mp.dev.examples.filter((e) => e.label === 1).length, 51);
+  for (let i = 0; i + 1 < mp.train.examples.length; i += 2) {
+    const [ok, bad] = [mp.train.examples[i]!, mp.train.examples[i + 1]!];
+    assert.deepEqual([ok.label, bad.label], [1, 0]);
+    assert.equal(mp.sources.train[i], mp.sources.train[i + 1]);
+    const [x, y] = [ok.a.split(' '), bad.a.split(' ')];
+    assert.equal(x.length, y.length);
+    const changed = x.map((w, j) => (w !== y[j] ? j : -1)).filter((j) => j >= 0);
+    const swap = changed.length === 2 && changed[1] === changed[0]! + 1 && x[changed[0]!] === y[changed[1]!] && x[changed[1]!] === y[changed[0]!];
+    assert.ok(swap || changed.length === 1, `${ok.a} → ${bad.a}`);
+  }
+  const mpTrain = new Set(mp.sources.train);
+  assert.ok(mp.sources.dev.every((f) => !mpTrain.has(f)), 'no Brown file in both splits');
 });

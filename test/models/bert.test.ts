@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dispose, manualSeed, memory, noGrad, randint, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
+import { F, dispose, manualSeed, memory, noGrad, randint, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
 import { GELU, Identity, LayerNorm, saveSafetensors } from '../../src/nn/index.js';
 import {
   BertForMaskedLM, BertForSequenceClassification, BertModel, bertConfigFromJson, bertConfigToJson, compactBertConfig,
@@ -118,6 +118,41 @@ test('BertForSequenceClassification and BertForMaskedLM (float32): logits match 
     assert.deepEqual(cls.classifier.weight.shape, [3, 32]);
     dispose(x);
   } finally { cls.dispose(); mlm.dispose(); }
+});
+
+test('training gradients (float64, dropout 0): every parameter\'s gradient of the cross-entropy matches the torch.nn reference within 1e-9', () => {
+  // Parity of the forward does not cover the backward (a detached softmax or a position embedding
+  // without gradient would pass it); this does, with the padded second sequence and two segments.
+  manualSeed(4);
+  const model = new BertForSequenceClassification({ ...CONFIG, hiddenDropoutProb: 0, attentionProbsDropoutProb: 0 });
+  try {
+    model.to('float64');
+    const x = inputs();
+    const labels = tensor([2, 0], [2], { dtype: 'int64' });
+    const cfg = path.join(dir, 'grad.config.json'), w = path.join(dir, 'grad.safetensors'), inp = path.join(dir, 'grad.inputs.safetensors');
+    writeFileSync(cfg, JSON.stringify(bertConfigToJson(model.config, 'classification')));
+    tidy(() => saveSafetensors(w, model.stateDict()));
+    saveSafetensors(inp, new Map([['input_ids', x.inputIds], ['token_type_ids', x.tokenTypeIds!], ['attention_mask', x.attentionMask!], ['labels', labels]]));
+    const ref = JSON.parse(execFileSync('/usr/bin/python3', [REF, cfg, w, inp, 'classification', 'float64', 'grad'], { env: { ...process.env, OMP_NUM_THREADS: '1' }, maxBuffer: 1 << 26 }).toString()) as RefOut;
+    model.train();
+    tidy(() => F.crossEntropy(model.forward(x), labels).backward());
+    const params = model.namedParameters();
+    assert.equal(params.length, Object.keys(ref).length, 'same parameters');
+    for (const [name, p] of params) {
+      const g = ref[name];
+      assert.ok(g, `reference has ${name}`);
+      // relative to the tensor's largest gradient (Q/K gradients are ~1e-5 at BERT's 0.02 init)
+      const a = p.grad!.toArray();
+      assert.deepEqual([...p.grad!.shape], g.shape, `grad ${name}: shape`);
+      let diff = 0, scale = 0;
+      a.forEach((v, i) => { diff = Math.max(diff, Math.abs(v - g.data[i]!)); scale = Math.max(scale, Math.abs(g.data[i]!)); });
+      // key.bias shifts every score of a query equally, so softmax removes it: its gradient is 0 up to rounding
+      if (name.endsWith('.key.bias')) assert.ok(scale < 1e-15 && diff < 1e-15, `${name}: gradient ${scale} should be 0`);
+      else assert.ok(diff / scale < 1e-9, `gradient of ${name}: relative error ${diff / scale}`);
+    }
+    model.zeroGrad();
+    dispose([x.inputIds, x.tokenTypeIds!, x.attentionMask!, labels]);
+  } finally { model.dispose(); }
 });
 
 test('CAT sites are modules: per layer 2 LayerNorms, 1 GELU, the context and the probabilities as Identity; no extra state-dict keys', () => {

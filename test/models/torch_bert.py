@@ -1,8 +1,10 @@
 """An independent BERT in plain torch.nn with Hugging Face parameter names (no transformers package
 exists here), used as the parity reference for catkit's BERT and as the PyTorch side of bench/bert.ts.
 
-CLI (parity): python3 torch_bert.py CONFIG.json WEIGHTS.safetensors INPUTS.safetensors HEAD DTYPE
-prints JSON {name: {shape, data}} with every hidden state, the pooled output and the head's logits.
+CLI (parity): python3 torch_bert.py CONFIG.json WEIGHTS.safetensors INPUTS.safetensors HEAD DTYPE [grad]
+prints JSON {name: {shape, data}} with every hidden state, the pooled output and the head's logits;
+with `grad` (classification head): the gradient of the mean cross-entropy against INPUTS' `labels`
+for every parameter, by name (train mode, so the model's dropout must be 0).
 The safetensors reader/writer is a few lines of stdlib + torch (the safetensors package is not installed).
 """
 import json
@@ -223,6 +225,13 @@ def main():
     model.load_state_dict(sd, strict=True)
     model = model.to(getattr(torch, dtype)).eval()
     x = read_safetensors(inputs)
+    if len(sys.argv) > 6 and sys.argv[6] == 'grad':
+        model.train()
+        _, _, logits = model(x['input_ids'], x['token_type_ids'], x.get('attention_mask'))
+        torch.nn.functional.cross_entropy(logits, x['labels']).backward()
+        grads = {k: p.grad for k, p in model.named_parameters()}
+        json.dump({k: {'shape': list(v.shape), 'data': v.double().reshape(-1).tolist()} for k, v in grads.items()}, sys.stdout)
+        return
     with torch.no_grad():
         out = model(x['input_ids'], x['token_type_ids'], x.get('attention_mask'))
     hs, pooled = (out[0], out[1]) if head != 'base' else out

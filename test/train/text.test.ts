@@ -124,3 +124,31 @@ test('catkit text cat on the CoLA fixture: six Linear-input site kinds per layer
     assert.equal(ev.status, 0, ev.stderr);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('catkit text cat --target-bits: the RateTarget sets λ and a short run ends within the tolerance of the target, below the λ = 0 run', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'catkit-text-target-'));
+  try {
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'text', ...args], { encoding: 'utf8', env: { ...process.env, CATKIT_THREADS: '1' } });
+    const common = ['--task', 'brown_cola_fw_pairs', '--train-limit', '160', '--dev-limit', '40', '--max-length', '32', '--batch-size', '8'];
+    const float = path.join(dir, 'float');
+    assert.equal(run('finetune', ...common, '--out', float, '--layers', '1', '--hidden', '32', '--epochs', '1', '--lr', '1e-3').status, 0);
+    const cat = (out: string, ...extra: string[]) => {
+      const r = run('cat', ...common, '--init', float, '--out', path.join(dir, out), '--bits', '4', '--epochs', '3', '--lr', '1e-3', ...extra);
+      assert.equal(r.status, 0, r.stderr);
+      return { stdout: r.stdout, report: JSON.parse(readFileSync(path.join(dir, out, 'report.json'), 'utf8')) };
+    };
+    const free = cat('l0').report;
+    const target = 3.3;
+    const t = cat('target', '--target-bits', String(target));
+    const achieved = t.report.final.bitsPerValue as number;
+    assert.ok(free.final.bitsPerValue > target + 0.1, `λ = 0 stays above the target's tolerance (${free.final.bitsPerValue})`);
+    assert.ok(Math.abs(achieved - target) <= 0.1, `achieved ${achieved} within ±0.1 of ${target}`);
+    assert.equal(t.report.rate.reached, true);
+    assert.match(t.stdout, /target reached \(entropy, ±0\.1\): \d\.\d{3} bits for a target of 3\.3/);
+    assert.ok(t.report.epochs.some((e: { lambda: number }) => e.lambda > 0), 'the controller raised λ');
+    assert.equal(t.report.rate.achievedBits, achieved);
+    const both = run('cat', ...common, '--init', float, '--out', path.join(dir, 'both'), '--target-bits', '3', '--lambda', '1');
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /--target-bits sets λ itself/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -2,8 +2,9 @@
 // engine loads when a command runs).
 import type { Command } from 'commander';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
+import { CatkitError } from '../../errors.js';
 
-const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
@@ -70,11 +71,14 @@ export function registerTextCommands(program: Command): void {
     .option('--bits <n>', 'activation bits at every site', int('--bits', 1, 16), 8)
     .option('--weight-bits <n>', 'weight bits of every Linear (0: float weights)', int('--weight-bits', 0, 16), 8)
     .option('--lambda <x>', 'weight of the mean soft entropy (bits/value) in the loss', float('--lambda', 0), 0)
-    .option('--probs', 'also quantize the attention probabilities'), 1))
+    .option('--probs', 'also quantize the attention probabilities')
+    .option('--target-bits <B>', "target bits/value (entropy, element-weighted over all sites): λ is set every step by the library's RateTarget instead of --lambda", float('--target-bits', 0))
+    .option('--target-tolerance <bits>', 'a target counts as reached within ± this', float('--target-tolerance', 0), 0.1), 1))
     .option('--calibration-batches <n>', 'training batches for the clip calibration (mean + 3·std)', int('--calibration-batches', 1), 4)
     .option('--seed <n>', 'seed', int('--seed', 0), 0)
     .action(async (o) => {
       const { catRun } = await import('../../app/text-cat-run.js');
+      if (o.targetBits !== undefined && o.lambda > 0) throw new CatkitError('bad_option', '--target-bits sets λ itself: leave out --lambda');
       const r = catRun({ ...o, probs: o.probs === true, taskOptions: taskOptions(o), log: say })!;
       const f = r.final as { metric: number; bitsPerValue: number };
       say(`cat ${o.task}: ${String(r.metric)} ${f.metric.toFixed(4)} at ${f.bitsPerValue.toFixed(3)} bits/value, ${String(r.seconds)} s → ${o.out}`);

@@ -83,7 +83,14 @@ function scramble(words: readonly string[], rng: () => number): Corruption | nul
   return null;
 }
 
-export interface AcceptabilityOptions { trainSize?: number; devSize?: number; seed?: number; minWords?: number; maxWords?: number; corruptions?: CorruptionSet }
+export interface AcceptabilityOptions {
+  trainSize?: number; devSize?: number; seed?: number; minWords?: number; maxWords?: number; corruptions?: CorruptionSet;
+  /**
+   * Minimal pairs: every chosen sentence appears twice, as written and with its corruption (still
+   * one sentence per example, classified alone). Without it each sentence appears once, either way.
+   */
+  pairs?: boolean;
+}
 
 const isDevFile = (file: string): boolean => Number(file.slice(2)) % 10 === 0;
 
@@ -93,7 +100,7 @@ function usable(s: BrownSentence, min: number, max: number): boolean {
   return n >= min && n <= max && /^[A-Z]/.test(s.words[0]!) && /^[.!?]$/.test(s.words[n - 1]!);
 }
 
-function build(sentences: readonly BrownSentence[], size: number, seed: number, set: CorruptionSet): { examples: TextExample[]; sources: string[]; kinds: number } {
+function build(sentences: readonly BrownSentence[], size: number, seed: number, set: CorruptionSet, pairs: boolean): { examples: TextExample[]; sources: string[]; kinds: number } {
   const rng = mulberry32(seed);
   const order = sentences.map((_, i) => i);
   for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rng() * (i + 1)); [order[i], order[j]] = [order[j]!, order[i]!]; }
@@ -102,6 +109,14 @@ function build(sentences: readonly BrownSentence[], size: number, seed: number, 
   for (const idx of order) {
     if (examples.length >= size) break;
     const s = sentences[idx]!;
+    if (pairs) {
+      const c = corrupt(s, rng, set);
+      if (!c) continue;
+      if (c.kind === 'agreement') agreement++;
+      examples.push({ a: s.words.join(' '), b: null, label: 1 }, { a: c.words.join(' '), b: null, label: 0 });
+      sources.push(s.file, s.file);
+      continue;
+    }
     const bad = examples.length % 2 === 1; // alternate: exactly balanced
     if (!bad) { examples.push({ a: s.words.join(' '), b: null, label: 1 }); sources.push(s.file); continue; }
     const c = corrupt(s, rng, set);
@@ -110,7 +125,8 @@ function build(sentences: readonly BrownSentence[], size: number, seed: number, 
     examples.push({ a: c.words.join(' '), b: null, label: 0 });
     sources.push(s.file);
   }
-  return { examples, sources, kinds: agreement };
+  // pairs: an odd size ends on a sentence as written (one more acceptable than unacceptable)
+  return { examples: examples.slice(0, size), sources: sources.slice(0, size), kinds: agreement };
 }
 
 export interface AcceptabilityTask { train: TextDataset; dev: TextDataset; sources: { train: string[]; dev: string[] } }
@@ -119,10 +135,11 @@ export function brownAcceptability(brown: readonly BrownSentence[], o: Acceptabi
   const min = o.minWords ?? 6, max = o.maxWords ?? 30, seed = o.seed ?? 0;
   const pool = brown.filter((s) => usable(s, min, max));
   const set = o.corruptions ?? 'any';
-  const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1), set);
-  const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2), set);
+  const pairs = o.pairs ?? false;
+  const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1), set, pairs);
+  const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2), set, pairs);
   const labels = ['unacceptable', 'acceptable'];
-  const name = { any: 'brown_cola', 'function-word': 'brown_cola_fw', scramble: 'brown_cola_scramble' }[set];
+  const name = { any: 'brown_cola', 'function-word': 'brown_cola_fw', scramble: 'brown_cola_scramble' }[set] + (pairs ? '_pairs' : '');
   return {
     train: { name: `${name}/train`, labels, examples: tr.examples, file: 'brown' },
     dev: { name: `${name}/dev`, labels, examples: dv.examples, file: 'brown' },

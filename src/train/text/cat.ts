@@ -42,8 +42,14 @@ export function attachBertCat(model: BertForSequenceClassification, o: BertCatOp
 
 export interface SiteBits { type: SiteType; sites: number; numel: number; bitsPerValue: number }
 
-/** Dev-set evaluation through the CAT model: predictions and bits/value per site type. */
-export function evaluateBertCat(cat: Cat<BertInputs, Tensor>, p: PreparedTask, batchSize: number): { eval: ReturnType<typeof evaluateClassifier>; perType: SiteBits[]; overall: number } {
+/** One site's entropy of its codes over the evaluated examples. */
+export interface SiteEntropy { site: string; numel: number; bitsPerValue: number }
+
+/**
+ * Dev-set evaluation through the CAT model: predictions and bits/value per site and per site type.
+ * `p.dev` is what is evaluated (a rate target passes training batches there to calibrate on).
+ */
+export function evaluateBertCat(cat: Cat<BertInputs, Tensor>, p: PreparedTask, batchSize: number): { eval: ReturnType<typeof evaluateClassifier>; perType: SiteBits[]; perSite: SiteEntropy[]; overall: number } {
   const counts = new Map<string, { numel: number; hist: Float64Array }>();
   const forward: ClassifierForward = (x) => {
     const { output, rate } = cat.forward(x, { terms: false, histogram: true });
@@ -59,16 +65,18 @@ export function evaluateBertCat(cat: Cat<BertInputs, Tensor>, p: PreparedTask, b
   const ev = evaluateClassifier(cat.model as BertForSequenceClassification, p, { batchSize, forward });
   const byType = new Map<SiteType, { sites: number; numel: number; bits: number }>();
   let allBits = 0, allNumel = 0;
+  const perSite: SiteEntropy[] = [];
   for (const [site, c] of counts) {
     const total = c.hist.reduce((a, b) => a + b, 0);
     let h = 0;
     for (const v of c.hist) if (v > 0) h -= (v / total) * Math.log2(v / total);
+    perSite.push({ site, numel: c.numel, bitsPerValue: h });
     const t = byType.get(siteType(site)) ?? { sites: 0, numel: 0, bits: 0 };
     t.sites++; t.numel += c.numel; t.bits += h * c.numel;
     byType.set(siteType(site), t);
     allBits += h * c.numel; allNumel += c.numel;
   }
   const perType = [...byType].map(([type, t]) => ({ type, sites: t.sites, numel: t.numel, bitsPerValue: t.bits / t.numel }));
-  return { eval: ev, perType, overall: allBits / allNumel };
+  return { eval: ev, perType, perSite, overall: allBits / allNumel };
 }
 

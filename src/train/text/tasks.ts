@@ -1,5 +1,6 @@
 // The text tasks BERT trains on, by name: the offline ones (fine_foods: sentiment, SST-2-shaped;
-// brown_cola / brown_cola_fw: acceptability, CoLA-shaped, any or function-word corruptions) and GLUE-format folders (cola, sst2, mnli_m, mnli_mm,
+// brown_cola / brown_cola_fw: acceptability, CoLA-shaped, any or function-word corruptions; the _pairs
+// variants hold each sentence both as written and corrupted) and GLUE-format folders (cola, sst2, mnli_m, mnli_mm,
 // tsv). Each gives train/dev data, label names and its metric (MCC for acceptability, accuracy otherwise).
 import { CatkitError } from '../../errors.js';
 import { loadFineFoods } from '../../data/text/fine-foods.js';
@@ -8,7 +9,7 @@ import { loadBrown } from '../../data/text/brown.js';
 import { loadGlue, loadTsv, type TextDataset } from '../../data/text/glue.js';
 import type { TextTask } from './finetune.js';
 
-export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 export type TextTaskName = (typeof TEXT_TASKS)[number];
 
 export interface TaskOptions {
@@ -40,10 +41,10 @@ export function loadTextTask(name: TextTaskName, o: TaskOptions = {}): TextTask 
       t = { name, labels: train.labels, metric: 'accuracy', train, dev };
       break;
     }
-    case 'brown_cola': case 'brown_cola_fw': case 'brown_cola_scramble': {
+    case 'brown_cola': case 'brown_cola_fw': case 'brown_cola_scramble': case 'brown_cola_pairs': case 'brown_cola_fw_pairs': {
       // The dev split is fixed (1,000 sentences); --train-limit shortens the training set.
-      const corruptions = ({ brown_cola: 'any', brown_cola_fw: 'function-word', brown_cola_scramble: 'scramble' } as const)[name];
-      const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000, corruptions });
+      const corruptions = ({ brown_cola: 'any', brown_cola_fw: 'function-word', brown_cola_scramble: 'scramble', brown_cola_pairs: 'any', brown_cola_fw_pairs: 'function-word' } as const)[name];
+      const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000, corruptions, pairs: name.endsWith('_pairs') });
       t = { name, labels: task.train.labels, metric: 'mcc', train: task.train, dev: task.dev };
       break;
     }
