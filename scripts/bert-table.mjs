@@ -8,7 +8,7 @@ const R = process.argv[2] ?? 'runs';
 const read = (d) => (existsSync(path.join(R, d, 'report.json')) ? JSON.parse(readFileSync(path.join(R, d, 'report.json'), 'utf8')) : null);
 const TYPES = ['LayerNorm → Q/K/V', 'context → attn out', 'LayerNorm → FFN', 'GELU → FFN out'];
 const f = (v, d = 3) => (v === undefined || v === null || Number.isNaN(v) ? '—' : v.toFixed(d));
-const TASKS = [['ff', 'fine_foods (accuracy)'], ['bcfwp', 'brown_cola_fw_pairs (MCC)'], ['bcfw', 'brown_cola_fw (MCC)'], ['bcs', 'brown_cola_scramble (MCC)'], ['bc', 'brown_cola (MCC)']];
+const TASKS = [['ff', 'fine_foods (accuracy)'], ['bci', 'brown_cola_initial (MCC)'], ['bcis', 'brown_cola_initial, no pre-training (MCC)'], ['bcfwp', 'brown_cola_fw_pairs (MCC)'], ['bcfw', 'brown_cola_fw (MCC)'], ['bcs', 'brown_cola_scramble (MCC)'], ['bc', 'brown_cola (MCC)']];
 
 const pre = read('mlm');
 if (pre) {
@@ -31,7 +31,8 @@ for (const [p, task] of TASKS) {
 console.log(`\n| task (metric) | run | activations | λ | metric | accuracy | bits/value (all sites) | ${TYPES.join(' | ')} | ms / step | seconds |`);
 console.log(`|---|---|---|---|---|---|---|${TYPES.map(() => '---').join('|')}|---|---|`);
 for (const [p, task] of TASKS) {
-  const cats = readdirSync(R).map((d) => [d, /^([a-z]+)-cat(\d+)-l([\d.]+)$/.exec(d)]).filter(([, m]) => m && m[1] === p)
+  // <prefix>-cat<bits>-l<λ>, or <prefix>-cat<bits>-target<B> (λ column: the target)
+  const cats = readdirSync(R).map((d) => [d, /^([a-z]+)-cat(\d+)-(?:l|target)([\d.]+)$/.exec(d)]).filter(([, m]) => m && m[1] === p)
     .sort((a, b) => Number(b[1][2]) - Number(a[1][2]) || Number(a[1][3]) - Number(b[1][3]));
   if (!cats.length) continue;
   const init = read(cats[0][0])?.init;
@@ -43,6 +44,7 @@ for (const [p, task] of TASKS) {
     const per = Object.fromEntries(r.final.perType.map((t) => [t.type, t.bitsPerValue]));
     const e = r.epochs.at(-1);
     const ms = r.epochs.map((x) => x.msPerStep).filter((x) => x !== undefined);
-    console.log(`| ${task} | ${d} | ${r.settings.bits}-bit | ${r.settings.lambda} | ${f(e.metric)} | ${f(e.accuracy)} | ${f(e.bitsPerValue)} | ${TYPES.map((t) => f(per[t], 2)).join(' | ')} | ${ms.length ? f(ms.reduce((a, b) => a + b, 0) / ms.length, 0) : '—'} | ${r.seconds} |`);
+    const lam = r.rate ? `target ${r.settings.targetBits} (λ → ${r.rate.lambda.toPrecision(3)}, ${r.rate.reached ? 'reached' : 'NOT reached'})` : r.settings.lambda;
+    console.log(`| ${task} | ${d} | ${r.settings.bits}-bit | ${lam} | ${f(e.metric)} | ${f(e.accuracy)} | ${f(e.bitsPerValue)} | ${TYPES.map((t) => f(per[t], 2)).join(' | ')} | ${ms.length ? f(ms.reduce((a, b) => a + b, 0) / ms.length, 0) : '—'} | ${r.seconds} |`);
   }
 }

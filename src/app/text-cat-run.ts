@@ -61,7 +61,7 @@ function catLocked(o: CatRunOptions, settings: { [k: string]: Json }, resumedAft
       before = { eval: { metric: r.eval.metric }, overall: r.overall, perType: r.perType };
     }
     if (!floatEval || !before) throw new Error(`internal: ${o.out}: checkpoint without the float and pre-training evaluations`);
-    o.log?.(`CAT ${o.bits}-bit, λ ${o.lambda}: ${cat.sites.length} sites, ${cat.weightLayers.length} Linear layers at ${o.weightBits} bits; float ${task.metric} ${floatEval.metric.toFixed(4)}, before training ${before.eval.metric.toFixed(4)} at ${before.overall.toFixed(3)} bits/value`);
+    o.log?.(`CAT ${o.bits}-bit, ${o.targetBits === undefined ? `λ ${o.lambda}` : `target ${o.targetBits} bits/value`}: ${cat.sites.length} sites, ${cat.weightLayers.length} Linear layers at ${o.weightBits} bits; float ${task.metric} ${floatEval.metric.toFixed(4)}, before training ${before.eval.metric.toFixed(4)} at ${before.overall.toFixed(3)} bits/value`);
     const stepsPerEpoch = Math.ceil(p.train.length / o.batchSize);
     const target = o.targetBits === undefined ? null
       : new RateTarget(cat, { bits: o.targetBits, totalSteps: stepsPerEpoch * o.epochs, tolerance: o.targetTolerance });

@@ -64,6 +64,14 @@ test('text runs resume bit-identically: pretrain (every 25 steps), finetune and 
     assert.ok(modelBytes(c1).equals(modelBytes(c2)), 'cat: resumed weights and clips differ');
     assert.deepEqual(rc2.final && (rc2.final as { bitsPerValue: number }).bitsPerValue, (rc1.final as { bitsPerValue: number }).bitsPerValue);
     assert.deepEqual(rc2.float, rc1.float);
+    // with a rate target the controller's state is in the checkpoint too
+    const t1 = path.join(root, 'target-straight'), t2 = path.join(root, 'target-resumed');
+    const rt1 = catRun(ct(t1, { lambda: 0, targetBits: 3 }))! as { rate: { trajectory: unknown[]; lambda: number } };
+    assert.equal(catRun(ct(t2, { lambda: 0, targetBits: 3, stopAfter: 1 })), null);
+    const rt2 = catRun(ct(t2, { lambda: 0, targetBits: 3, resume: true }))! as typeof rt1;
+    assert.ok(modelBytes(t1).equals(modelBytes(t2)), 'cat --target-bits: resumed weights differ');
+    assert.deepEqual(rt2.rate, rt1.rate);
+    assert.ok(rt1.rate.trajectory.length > 2);
 
     // run-folder rules
     assert.match(code(() => finetuneRun(ft(f1))), /^run_exists: .*already holds a run$/);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { addThreadsOption, float, int, oneOf } from '../options.js';
 import { CatkitError } from '../../errors.js';
 
-const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+const TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'brown_cola_initial', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 
 const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 

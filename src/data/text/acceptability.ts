@@ -34,12 +34,18 @@ const SUBJECT_PRONOUN_TAGS = new Set(['pps', 'ppss']);
 const baseTag = (tag: string): string => tag.replace(/(-(tl|hl|nc))+$/, '').replace(/\*$/, '');
 export const isFunctionTag = (tag: string): boolean => FUNCTION_TAGS.has(baseTag(tag));
 
-export type CorruptionSet = 'any' | 'function-word' | 'scramble';
+export type CorruptionSet = 'any' | 'function-word' | 'scramble' | 'initial';
 export interface Corruption { words: string[]; kind: 'agreement' | 'order' }
 
 /** One deterministic corruption of a tagged sentence, or null if none applies. */
 export function corrupt(s: Pick<BrownSentence, 'words' | 'tags'>, rng: () => number, set: CorruptionSet = 'any'): Corruption | null {
   if (set === 'scramble') return scramble(s.words, rng);
+  if (set === 'initial') {
+    // the first two words swapped ("The man went …" → "man The went …"; uncased, so no capital gives it away)
+    const [a, b] = s.words;
+    if (a === undefined || b === undefined || !/^[A-Za-z]+$/.test(a) || !/^[A-Za-z]+$/.test(b) || a.toLowerCase() === b.toLowerCase()) return null;
+    return { words: [b, a, ...s.words.slice(2)], kind: 'order' };
+  }
   const fw = set === 'function-word';
   const agree: number[] = [], order: number[] = [];
   s.words.forEach((w, i) => {
@@ -139,7 +145,7 @@ export function brownAcceptability(brown: readonly BrownSentence[], o: Acceptabi
   const tr = build(pool.filter((s) => !isDevFile(s.file)), o.trainSize ?? 8000, mixSeed(seed, 1), set, pairs);
   const dv = build(pool.filter((s) => isDevFile(s.file)), o.devSize ?? 1000, mixSeed(seed, 2), set, pairs);
   const labels = ['unacceptable', 'acceptable'];
-  const name = { any: 'brown_cola', 'function-word': 'brown_cola_fw', scramble: 'brown_cola_scramble' }[set] + (pairs ? '_pairs' : '');
+  const name = { any: 'brown_cola', 'function-word': 'brown_cola_fw', scramble: 'brown_cola_scramble', initial: 'brown_cola_initial' }[set] + (pairs ? '_pairs' : '');
   return {
     train: { name: `${name}/train`, labels, examples: tr.examples, file: 'brown' },
     dev: { name: `${name}/dev`, labels, examples: dv.examples, file: 'brown' },

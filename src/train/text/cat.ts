@@ -35,7 +35,10 @@ export interface BertCatOptions { bits: number; weightBits?: number; probs?: boo
 export function attachBertCat(model: BertForSequenceClassification, o: BertCatOptions): Cat<BertInputs, Tensor> {
   const sites = [LayerNorm, GELU, '*.attention.self.context', ...(o.probs ? ['*.attention.self.probs'] : [])];
   return attachCat(model, {
-    sites, defaults: { bits: o.bits, signed: true, sampling: { images: 4, stride: 16 } },
+    // The entropy term samples every `stride`-th value of the first sentences' [T·H] rows. A stride
+    // of 16 divides every BERT width, so it saw channels 0, 16, 32, … only (1/16 of them) and λ
+    // lowered those while the rest rose; 17 (prime) walks through all channels.
+    sites, defaults: { bits: o.bits, signed: true, sampling: { images: 4, stride: 17 } },
     weights: o.weightBits ? { bits: o.weightBits, linear: true } : null,
   });
 }

@@ -9,7 +9,7 @@ import { loadBrown } from '../../data/text/brown.js';
 import { loadGlue, loadTsv, type TextDataset } from '../../data/text/glue.js';
 import type { TextTask } from './finetune.js';
 
-export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
+export const TEXT_TASKS = ['fine_foods', 'brown_cola', 'brown_cola_fw', 'brown_cola_scramble', 'brown_cola_pairs', 'brown_cola_fw_pairs', 'brown_cola_initial', 'cola', 'sst2', 'mnli_m', 'mnli_mm', 'tsv'] as const;
 export type TextTaskName = (typeof TEXT_TASKS)[number];
 
 export interface TaskOptions {
@@ -41,9 +41,9 @@ export function loadTextTask(name: TextTaskName, o: TaskOptions = {}): TextTask 
       t = { name, labels: train.labels, metric: 'accuracy', train, dev };
       break;
     }
-    case 'brown_cola': case 'brown_cola_fw': case 'brown_cola_scramble': case 'brown_cola_pairs': case 'brown_cola_fw_pairs': {
+    case 'brown_cola': case 'brown_cola_fw': case 'brown_cola_scramble': case 'brown_cola_pairs': case 'brown_cola_fw_pairs': case 'brown_cola_initial': {
       // The dev split is fixed (1,000 sentences); --train-limit shortens the training set.
-      const corruptions = ({ brown_cola: 'any', brown_cola_fw: 'function-word', brown_cola_scramble: 'scramble', brown_cola_pairs: 'any', brown_cola_fw_pairs: 'function-word' } as const)[name];
+      const corruptions = ({ brown_cola: 'any', brown_cola_fw: 'function-word', brown_cola_scramble: 'scramble', brown_cola_pairs: 'any', brown_cola_fw_pairs: 'function-word', brown_cola_initial: 'initial' } as const)[name];
       const task = brownAcceptability(loadBrown(), { trainSize: o.trainLimit ?? 8000, devSize: o.devLimit ?? 1000, corruptions, pairs: name.endsWith('_pairs') });
       t = { name, labels: task.train.labels, metric: 'mcc', train: task.train, dev: task.dev };
       break;
