@@ -36,6 +36,7 @@ ck pretrain --out "$R/mlm" --layers 2 --hidden 128 --steps 500 --batch-size 32 -
 BCI=(--task brown_cola_initial --max-length 48)
 ck finetune "${BCI[@]}" --train-limit 8000 --init "$R/mlm" --pooling mean --out "$R/bci-float" --epochs 3 --batch-size 32 --lr 1e-3 &
 ck finetune "${BCI[@]}" --train-limit 8000 --layers 2 --hidden 128 --pooling mean --out "$R/bci-scratch" --epochs 2 --batch-size 32 --lr 5e-4 &
+# (in the README's run this one was stopped after its first epoch, at MCC −0.009, to give the CPU to the CAT runs)
 ck finetune --task brown_cola_fw_pairs --max-length 48 --train-limit 16000 --init "$R/mlm" --pooling mean --out "$R/bcfwp-float" --epochs 2 --batch-size 32 --lr 1e-3 &
 wait
 for bits in 8 4; do
