@@ -10,7 +10,9 @@
         "native/src/tensor_io.cc",
         "native/src/runtime.cc",
         "native/src/distributed.cc",
-        "native/src/cat_site.cc"
+        "native/src/cat_site.cc",
+        "native/src/codec.cc",
+        "native/src/codes.cc"
       ],
       "include_dirs": [
         "<!@(node -p \"require('node-addon-api').include\")",

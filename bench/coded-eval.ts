@@ -1,17 +1,18 @@
 // Coded evaluation vs plain evaluation of the same CAT model, in one run, interleaved rounds:
 //  - plain: accuracy over the test set with every quantizer on (cat.model.forward), nothing coded;
 //  - coded: the test pass of a CAT evaluation (codedEvaluation): every site's codes of every batch coded
-//    by Huffman, rANS and zero-run with adaptive and static tables and decoded again to verify, on
-//    worker threads (default count) while the next forward runs;
-//  - coded, main thread: the same with 0 workers (the path before the coding pool);
-//  - sampled: the worker path coding 1/8 of each batch's images (with its confidence interval).
+//    by Huffman, rANS and zero-run with adaptive and static tables and decoded again to verify, by the
+//    native coders on the libuv pool (default: cores − 1 batches in flight) while the next forward runs;
+//  - coded, main thread: the native coders between forwards (0 coding workers);
+//  - sampled: the default path coding 1/8 of each batch's images (with its confidence interval);
+//  - coded, TypeScript: src/codec's coders in worker threads (the path before the native coders).
 // Models: CIFAR-layout ResNet-8 on Fashion-MNIST's 10 000 test images (batch 128, as `catkit eval`
 // uses), and ResNet-18 at 224² (batch 32, smooth random images). Wall time and process CPU time.
 // Prints a table and, as the last line, a JSON object.
 //
-//   npm run bench:coded-eval -- [--rounds N] [--threads N] [--batch N (ResNet-18 batches)] [--with-main-thread] [--only=fmnist|resnet18]
+//   npm run bench:coded-eval -- [--rounds N] [--threads N] [--batch N (ResNet-18 batches)] [--with-typescript] [--only=fmnist|resnet18]
 //
-// --with-main-thread adds the 0-worker variant (slow: it is the old path).
+// --with-typescript adds the TypeScript coders' variant (slow: 10–30× the plain evaluation).
 import os from 'node:os';
 import { getNumThreads, manualSeed, setNumThreads, tensor, type Tensor } from '../src/tensor/index.js';
 import { DataLoader, loadFashionMnist, limit, type Batch, type BatchSource } from '../src/data/index.js';
@@ -20,14 +21,15 @@ import { resnet18 } from '../src/models/resnet.js';
 import { attachCat, type Cat } from '../src/method/index.js';
 import { evaluateAccuracy } from '../src/train/evaluate.js';
 import { codedEvaluation, fitBandwidthTables } from '../src/train/bandwidth.js';
+import { ledgerToJSON } from '../src/ledger/index.js';
 import type { Module } from '../src/nn/index.js';
 import { mulberry32 } from '../src/data/random.js';
 import { loadNote, median, parseBenchArgs, table } from './common.js';
 
 const argv = process.argv.slice(2);
-const withMainThread = argv.includes('--with-main-thread');
+const withTypescript = argv.includes('--with-typescript');
 const only = argv.find((a) => a.startsWith('--only='))?.slice(7);
-const args = parseBenchArgs('coded-eval', argv.filter((a) => a !== '--with-main-thread' && !a.startsWith('--only=')), { steps: 1, warmup: 0, batch: 3, rounds: 1 });
+const args = parseBenchArgs('coded-eval', argv.filter((a) => a !== '--with-typescript' && !a.startsWith('--only=')), { steps: 1, warmup: 0, batch: 3, rounds: 1 });
 setNumThreads(args.threads);
 
 /** ResNet-18 input: `n` batches of 32 smooth random 3×224×224 images (made once, reused every epoch). */
@@ -68,39 +70,42 @@ const cases: Case[] = [];
 if (only !== 'resnet18') cases.push(await makeCase('ResNet-8, Fashion-MNIST test (10 000 × 28²), batch 128', () => new CifarResNet({ depth: 8, inChannels: 1, numClasses: 10 }), fmTest, fmTrain, fm.test.n));
 if (only !== 'fmnist') cases.push(await makeCase(`ResNet-18, ${args.batch} batches of 32 at 224²`, () => resnet18({ numClasses: 1000 }), smoothImages(args.batch), smoothImages(1), 32 * args.batch));
 
-const VARIANTS = ['plain', 'coded', 'coded_main_thread', 'sampled_1_8'] as const;
+const VARIANTS = ['plain', 'coded', 'coded_main_thread', 'sampled_1_8', 'coded_typescript'] as const;
 type Variant = (typeof VARIANTS)[number];
 interface Timing { wall: number; cpu: number }
 
-async function run(c: Case, v: Variant, tables: Awaited<ReturnType<typeof fitBandwidthTables>>): Promise<{ t: Timing; bpv?: number; ci?: [number, number] }> {
+async function run(c: Case, v: Variant, tables: Awaited<ReturnType<typeof fitBandwidthTables>>): Promise<{ t: Timing; bpv?: number; ci?: [number, number]; ledger?: string }> {
   const t0 = performance.now(), c0 = process.cpuUsage();
-  let bpv: number | undefined, ci: [number, number] | undefined;
+  let bpv: number | undefined, ci: [number, number] | undefined, ledger: string | undefined;
   if (v === 'plain') await evaluateAccuracy(c.cat.model, c.test);
   else {
-    const r = await codedEvaluation(c.cat, c.test, tables, v === 'coded' ? {} : v === 'coded_main_thread' ? { codingWorkers: 0 } : { codeFraction: 1 / 8 });
+    const r = await codedEvaluation(c.cat, c.test, tables, v === 'coded' ? {} : v === 'coded_main_thread' ? { codingWorkers: 0 }
+      : v === 'coded_typescript' ? { codingBackend: 'typescript' } : { codeFraction: 1 / 8 });
     bpv = r.bitsPerValue.rans;
+    ledger = ledgerToJSON(r.ledger);
     ci = r.sampling?.ci95.rans;
   }
   const cu = process.cpuUsage(c0);
-  return { t: { wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6 }, bpv, ci };
+  return { t: { wall: (performance.now() - t0) / 1000, cpu: (cu.user + cu.system) / 1e6 }, bpv, ci, ledger };
 }
 
 console.log(`Coded vs plain CAT evaluation, 4-bit activations, 8-bit weights; libtorch ${getNumThreads()} thread(s); ` +
-  `coding workers ${Math.max(1, os.availableParallelism() - 1)}; ${args.rounds} interleaved round(s); ${loadNote()}`);
-type Result = Record<Variant, Timing[]> & { bpv: number[]; sampledBpv: number[]; ci: [number, number][] };
+  `native coders, ${Math.max(1, os.availableParallelism() - 1)} batch(es) in flight; ${args.rounds} interleaved round(s); ${loadNote()}`);
+type Result = Record<Variant, Timing[]> & { bpv: number[]; sampledBpv: number[]; ci: [number, number][]; ledgers: Set<string> };
 const results: Record<string, Result> = {};
 const loads: number[] = [];
 for (const c of cases) {
   const tables = await fitBandwidthTables(c.cat, c.calib, 1);
   await evaluateAccuracy(c.cat.model, c.test, { maxBatches: 1 });  // warm-up
-  const r: Result = { plain: [], coded: [], coded_main_thread: [], sampled_1_8: [], bpv: [], sampledBpv: [], ci: [] };
+  const r: Result = { plain: [], coded: [], coded_main_thread: [], sampled_1_8: [], coded_typescript: [], bpv: [], sampledBpv: [], ci: [], ledgers: new Set() };
   results[c.name] = r;
   for (let round = 0; round < args.rounds; round++) {
     for (const v of VARIANTS) {
-      if (v === 'coded_main_thread' && !withMainThread) continue;
+      if (v === 'coded_typescript' && !withTypescript) continue;
       const out = await run(c, v, tables);
       r[v].push(out.t);
       if (v === 'coded' && out.bpv !== undefined) r.bpv.push(out.bpv);
+      if (out.ledger && v !== 'sampled_1_8') r.ledgers.add(out.ledger);
       if (v === 'sampled_1_8' && out.bpv !== undefined) { r.sampledBpv.push(out.bpv); r.ci.push(out.ci!); }
       loads.push(os.loadavg()[0]!);
       console.log(`  ${c.name} round ${round + 1}: ${v} ${out.t.wall.toFixed(2)} s wall, ${out.t.cpu.toFixed(2)} s CPU, load avg ${os.loadavg()[0]!.toFixed(2)}`);
@@ -110,21 +115,26 @@ for (const c of cases) {
 
 const f = (x: number, d = 2) => x.toFixed(d);
 const json: Record<string, unknown> = {};
-const rows = [['', 'plain s', 'coded s', 'coded/plain', 'CPU coded/plain', 'main-thread coded/plain', 'sampled 1/8 / plain', 'rANS bits/value', 'sampled (95 % CI)']];
+const rows = [['', 'plain s', 'coded s', 'coded/plain', 'CPU coded/plain', 'main-thread coded/plain', 'sampled 1/8 / plain', 'TypeScript coded/plain', 'rANS bits/value', 'sampled (95 % CI)', 'ledgers identical']];
 cases.forEach((c) => {
   const r = results[c.name]!;
   const m = (v: Variant, k: keyof Timing) => median(r[v].map((t) => t[k]));
   const ratio = m('coded', 'wall') / m('plain', 'wall');
   const ci = r.ci[0]!;
+  // Every full coding of every round and variant (native async, native main thread, TypeScript) gave one ledger.
+  const identical = r.ledgers.size === 1;
   rows.push([c.name, f(m('plain', 'wall')), f(m('coded', 'wall')), f(ratio, 3), f(m('coded', 'cpu') / m('plain', 'cpu'), 3),
-    withMainThread ? f(m('coded_main_thread', 'wall') / m('plain', 'wall'), 3) : '-', f(m('sampled_1_8', 'wall') / m('plain', 'wall'), 3),
-    f(r.bpv[0]!, 4), `${f(r.sampledBpv[0]!, 4)} [${f(ci[0], 4)}, ${f(ci[1], 4)}]`]);
+    f(m('coded_main_thread', 'wall') / m('plain', 'wall'), 3), f(m('sampled_1_8', 'wall') / m('plain', 'wall'), 3),
+    withTypescript ? f(m('coded_typescript', 'wall') / m('plain', 'wall'), 3) : '-',
+    f(r.bpv[0]!, 4), `${f(r.sampledBpv[0]!, 4)} [${f(ci[0], 4)}, ${f(ci[1], 4)}]`, identical ? 'yes' : 'NO']);
   const key = c.name.startsWith('ResNet-8,') ? 'fmnist' : 'resnet18';
   Object.assign(json, {
     [`${key}_plain_s`]: m('plain', 'wall'), [`${key}_coded_s`]: m('coded', 'wall'), [`${key}_coded_ratio`]: ratio,
     [`${key}_coded_cpu_ratio`]: m('coded', 'cpu') / m('plain', 'cpu'),
-    [`${key}_main_thread_ratio`]: withMainThread ? m('coded_main_thread', 'wall') / m('plain', 'wall') : null, [`${key}_sampled_ratio`]: m('sampled_1_8', 'wall') / m('plain', 'wall'),
-    [`${key}_rans_bpv`]: r.bpv[0], [`${key}_sampled_rans_bpv`]: r.sampledBpv[0], [`${key}_sampled_ci95`]: ci,
+    [`${key}_main_thread_ratio`]: m('coded_main_thread', 'wall') / m('plain', 'wall'), [`${key}_sampled_ratio`]: m('sampled_1_8', 'wall') / m('plain', 'wall'),
+    [`${key}_typescript_ratio`]: withTypescript ? m('coded_typescript', 'wall') / m('plain', 'wall') : null,
+    [`${key}_coding_cpu_over_forward_cpu`]: (m('coded_main_thread', 'cpu') - m('plain', 'cpu')) / m('plain', 'cpu'),
+    [`${key}_rans_bpv`]: r.bpv[0], [`${key}_sampled_rans_bpv`]: r.sampledBpv[0], [`${key}_sampled_ci95`]: ci, [`${key}_ledgers_identical`]: identical,
   });
 });
 console.log('\n' + table(rows));

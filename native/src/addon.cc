@@ -1,5 +1,6 @@
 // Module entry: the whole native surface. Everything model- or method-specific lives in TypeScript.
 #include <napi.h>
+#include "codec.h"
 #include "dispatch.h"
 #include "distributed.h"
 #include "handle.h"
@@ -50,6 +51,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"distAllreduce", DistAllreduce}, {"distBarrier", DistBarrier},
       {"gradSyncCreate", GradSyncCreate}, {"gradSyncPrepare", GradSyncPrepare},
       {"gradSyncFinish", GradSyncFinish}, {"gradSyncDispose", GradSyncDispose},
+      {"codecStats", CodecStats},       {"codecEncode", CodecEncode},
+      {"codecEncodeAsync", CodecEncodeAsync}, {"codesToArray", CodesToArray},
   };
   for (const auto& [name, fn] : fns) exports.Set(name, Napi::Function::New(env, fn, name));
   return exports;

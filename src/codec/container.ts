@@ -103,6 +103,8 @@ function rawDecode(src: Uint8Array, count: number, alphabetSize: number, start: 
 }
 
 const tableFingerprints = new WeakMap<EntropyTable, { bytes: Uint8Array; crc: number }>();
+/** CRC-32 of a table's serialized form: what a container coded with it as an external table refers to. */
+export function tableFingerprint(t: EntropyTable): number { return serializedTable(t).crc; }
 function serializedTable(t: EntropyTable): { bytes: Uint8Array; crc: number } {
   let v = tableFingerprints.get(t);
   if (!v) {
@@ -113,11 +115,19 @@ function serializedTable(t: EntropyTable): { bytes: Uint8Array; crc: number } {
   return v;
 }
 
-function assemble(mode: ContainerMode, external: boolean, alphabetSize: number, count: number, table: Uint8Array, payload: Uint8Array): ContainerParts {
+/**
+ * The container's bytes before the payload-length varint: header, table length and the table (or an
+ * external table's 4-byte fingerprint). Exported for coding backends that write the rest themselves.
+ */
+export function containerHead(mode: ContainerMode, external: boolean, alphabetSize: number, count: number, tableLength: number): Uint8Array {
   const head = new ByteWriter(32);
   for (const b of MAGIC) head.u8(b);
-  head.u8(FORMAT_VERSION).u8(MODE_IDS[mode]).u8(external ? FLAG_EXTERNAL_TABLE : 0).varint(alphabetSize - 1).varint(count).varint(table.length);
-  const headBytes = head.finish(), payloadLength = new ByteWriter(8).varint(payload.length).finish();
+  head.u8(FORMAT_VERSION).u8(MODE_IDS[mode]).u8(external ? FLAG_EXTERNAL_TABLE : 0).varint(alphabetSize - 1).varint(count).varint(tableLength);
+  return head.finish();
+}
+
+function assemble(mode: ContainerMode, external: boolean, alphabetSize: number, count: number, table: Uint8Array, payload: Uint8Array): ContainerParts {
+  const headBytes = containerHead(mode, external, alphabetSize, count, table.length), payloadLength = new ByteWriter(8).varint(payload.length).finish();
   // One allocation at the final size: the payload can be most of the container.
   const bytes = new Uint8Array(headBytes.length + table.length + payloadLength.length + payload.length + 4);
   let at = 0;

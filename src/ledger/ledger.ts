@@ -182,10 +182,7 @@ export interface BatchMeasurement {
  */
 export function measureLayerBatch(layerName: string, bits: number, symbols: SymbolArray, staticTable: StaticTables | undefined,
   options: LedgerOptions = {}): BatchMeasurement {
-  checkBits(bits, `ledger layer '${layerName}'`);
-  const codecs = options.codecs ?? CODEC_NAMES;
-  for (const c of codecs) if (!CODEC_NAMES.includes(c)) fail('parameter_invalid', `ledger: unknown codec '${c}' (expected ${CODEC_NAMES.join(', ')})`);
-  if (staticTable && staticTable.bits !== bits) fail('parameter_invalid', `ledger layer '${layerName}': static tables are for ${staticTable.bits} bits, layer has ${bits}`);
+  const codecs = checkLayerBatch(layerName, bits, staticTable, options);
   const alphabetSize = 2 ** bits, n = symbols.length;
   const counts = histogram(symbols, alphabetSize);  // rejects symbols ≥ 2^bits, naming the first
   const verify = options.verify ?? true;
@@ -200,17 +197,32 @@ export function measureLayerBatch(layerName: string, bits: number, symbols: Symb
   };
   const adaptive: Partial<Record<CodecName, CostSums>> = {};
   for (const name of codecs) adaptive[name] = code(name);
-  let stat: BatchMeasurement['static'];
+  let sc: Partial<Record<CodecName, CostSums>> | undefined;
   if (staticTable) {
-    const sc: Partial<Record<CodecName, CostSums>> = {};
+    sc = {};
     for (const name of codecs) {
       const t = staticTable.tables[name];
       if (t) sc[name] = code(name, t);
     }
-    stat = { crossEntropyBits: n * crossEntropy(counts, staticTable.counts), codecs: sc };
   }
+  return batchMeasurement(layerName, bits, n, counts, adaptive, staticTable, sc);
+}
+
+/** Checks a batch's layer, bit width, coder names and static tables, as measureLayerBatch does (for other coding backends). */
+export function checkLayerBatch(layerName: string, bits: number, staticTable: StaticTables | undefined, options: LedgerOptions): readonly CodecName[] {
+  checkBits(bits, `ledger layer '${layerName}'`);
+  const codecs = options.codecs ?? CODEC_NAMES;
+  for (const c of codecs) if (!CODEC_NAMES.includes(c)) fail('parameter_invalid', `ledger: unknown codec '${c}' (expected ${CODEC_NAMES.join(', ')})`);
+  if (staticTable && staticTable.bits !== bits) fail('parameter_invalid', `ledger layer '${layerName}': static tables are for ${staticTable.bits} bits, layer has ${bits}`);
+  return codecs;
+}
+
+/** A batch's measurement from its histogram and the coders' sizes (shared by every coding backend, so the floating-point numbers agree). */
+export function batchMeasurement(layer: string, bits: number, n: number, counts: Uint32Array, adaptive: Partial<Record<CodecName, CostSums>>,
+  staticTable: StaticTables | undefined, staticCodecs: Partial<Record<CodecName, CostSums>> | undefined): BatchMeasurement {
+  const stat = staticTable && staticCodecs ? { crossEntropyBits: n * crossEntropy(counts, staticTable.counts), codecs: staticCodecs } : undefined;
   return {
-    layer: layerName, bits, elements: n, entropyBits: n * shannonEntropy(counts), counts, zeros: n > 0 ? counts[0]! : 0, adaptive,
+    layer, bits, elements: n, entropyBits: n * shannonEntropy(counts), counts, zeros: n > 0 ? counts[0]! : 0, adaptive,
     ...(stat ? { static: stat } : {}),
   };
 }

@@ -1,9 +1,9 @@
-// Integer codes of a quantized tensor as the smallest unsigned array that holds b-bit symbols.
-import { tidy, type Tensor } from '../tensor/index.js';
+// Integer codes of a quantized tensor as the smallest unsigned array that holds b-bit symbols, in the
+// tensor's logical (row-major) order whatever its memory layout: one native pass converts and, for
+// channels-last codes, transposes.
+import type { Tensor } from '../tensor/index.js';
+import { native } from '../tensor/native.js';
 
 export function toCodeArray(codes: Tensor, bits: number): Uint8Array | Uint16Array {
-  return tidy(() => {
-    if (bits <= 8) return codes.to('uint8').dataSync() as Uint8Array;
-    return Uint16Array.from(codes.to('int32').dataSync() as Int32Array);
-  });
+  return native.codesToArray(codes.handle, bits > 8);
 }

@@ -37,7 +37,19 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
   version(): string;
+  /** Integer-valued tensor → Uint8Array (wide: Uint16Array) in logical order (one converting, transposing pass). */
+  codesToArray(h: Handle, wide: boolean): Uint8Array | Uint16Array;
+  /** Histogram over the symbol type's range, then (zeroRuns) the 72 zero-run bucket counts. */
+  codecStats(symbols: Uint8Array | Uint16Array, zeroRuns: boolean): Uint32Array;
+  /** Encodes each job into a container (head from TypeScript), decodes it back and compares; sizes in bytes. */
+  codecEncode(symbols: Uint8Array | Uint16Array, jobs: NativeCodingJob[], keepBytes: boolean): NativeCodingResult[];
+  /** The same on the libuv thread pool (do not modify `symbols` until it settles). */
+  codecEncodeAsync(symbols: Uint8Array | Uint16Array, jobs: NativeCodingJob[]): Promise<NativeCodingResult[]>;
 }
+
+/** One stream for the native coders: the container's bytes before the payload and a flat table descriptor. */
+export interface NativeCodingJob { prefix: Uint8Array; table: Uint32Array }
+export interface NativeCodingResult { payload: number; container: number; bytes?: Uint8Array }
 
 function findAddon(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));

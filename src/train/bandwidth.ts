@@ -73,6 +73,12 @@ export interface BandwidthOptions {
    * bit for bit whatever the count.
    */
   codingWorkers?: number;
+  /**
+   * 'native' (default): the addon's coders, byte-identical to src/codec's TypeScript coders and many times
+   * faster, on the libuv thread pool with at most `codingWorkers` batches in flight (0: on the main
+   * thread); 'typescript': src/codec's coders in `codingWorkers` worker threads. Same ledger bit for bit.
+   */
+  codingBackend?: 'native' | 'typescript';
   /** Bound on the code bytes waiting for the coders; the forwards pause when it is reached (default 256 MiB). */
   maxPendingBytes?: number;
   /**
@@ -212,7 +218,7 @@ export async function codedEvaluation(cat: Cat, test: BatchSource, tables: Reado
   const batchOf: number[] = [];
   let measured = 0, images = 0, ofImages = 0;
   const pool = new CodingPool({
-    workers: o.codingWorkers ?? Math.max(1, availableParallelism() - 1), tables, maxPendingBytes: o.maxPendingBytes,
+    workers: o.codingWorkers ?? Math.max(1, availableParallelism() - 1), tables, maxPendingBytes: o.maxPendingBytes, backend: o.codingBackend ?? 'native',
   }, (m) => {
     acc.record(m);
     const z = zeros.get(m.layer) ?? { zero: 0, n: 0 };

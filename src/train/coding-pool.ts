@@ -8,6 +8,7 @@ import { CodecError, type CodecErrorCode } from '../codec/errors.js';
 import type { SymbolArray } from '../codec/entropy.js';
 import { measureLayerBatch, type BatchMeasurement, type LedgerOptions, type StaticTables } from '../ledger/index.js';
 import type { CodingReply, CodingRequest, CodingWorkerData } from './coding-worker.js';
+import { measureLayerBatchNative, measureLayerBatchNativeAsync } from './native-coding.js';
 
 export interface CodingPoolOptions {
   /** Worker threads (0: code on the calling thread, synchronously). */
@@ -18,6 +19,12 @@ export interface CodingPoolOptions {
   tables?: ReadonlyMap<string, StaticTables>;
   /** Bound on the code bytes queued or being coded (default 256 MiB; one job always fits). */
   maxPendingBytes?: number;
+  /**
+   * 'typescript': src/codec's coders (in `workers` worker threads); 'native': the addon's byte-identical
+   * coders (native/src/codec.cc), on the calling thread with 0 workers, else on the libuv thread pool
+   * with at most `workers` batches in flight. The ledger is the same bit for bit either way.
+   */
+  backend?: 'typescript' | 'native';
 }
 
 interface Slot { worker: Worker; busy: number }
@@ -36,12 +43,16 @@ export class CodingPool {
   #error: Error | null = null;
   #wake: (() => void) | null = null;
   #closed = false;
+  /** Native backend: batches waiting for a free slot, and the count in flight. */
+  readonly #nativeQueue: { seq: number; layer: string; bits: number; symbols: SymbolArray; useStatic: boolean }[] = [];
+  #nativeInFlight = 0;
 
   /** `onMeasured` receives every measurement in submission order (record them into a LedgerAccumulator). */
   constructor(o: CodingPoolOptions, onMeasured: (m: BatchMeasurement) => void) {
     this.#options = o;
     this.#onMeasured = onMeasured;
     if (!Number.isInteger(o.workers) || o.workers < 0) throw new RangeError(`coding workers must be a non-negative integer, got ${o.workers}`);
+    if (o.backend === 'native') return;
     const workerData: CodingWorkerData = { options: o.ledger ?? {}, tables: [...(o.tables ?? new Map())] };
     for (let i = 0; i < o.workers; i++) {
       const slot: Slot = { worker: new Worker(new URL('./coding-worker.js', import.meta.url), { workerData }), busy: 0 };
@@ -64,9 +75,17 @@ export class CodingPool {
     this.#throwIfFailed();
     if (this.#closed) throw new Error('coding pool is closed');
     const seq = this.#nextSeq++;
+    const native = this.#options.backend === 'native';
+    if (native && this.#options.workers > 0) {
+      this.#pending.set(seq, { bytes: symbols.byteLength, slot: null });
+      this.#pendingBytes += symbols.byteLength;
+      this.#nativeQueue.push({ seq, layer, bits, symbols, useStatic });
+      this.#startNative();
+      return;
+    }
     if (this.#slots.length === 0) {
       const table = useStatic ? this.#options.tables?.get(layer) : undefined;
-      this.#done.set(seq, measureLayerBatch(layer, bits, symbols, table, this.#options.ledger));
+      this.#done.set(seq, (native ? measureLayerBatchNative : measureLayerBatch)(layer, bits, symbols, table, this.#options.ledger));
       this.#flush();
       return;
     }
@@ -96,8 +115,36 @@ export class CodingPool {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // Native jobs still read their codes: let them finish (after a failure, the queued ones are dropped).
+    this.#nativeQueue.length = 0;
+    while (this.#nativeInFlight > 0) await new Promise<void>((r) => { this.#wake = r; });
     for (const s of this.#slots) s.worker.ref();
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  /** Starts queued native jobs while fewer than `workers` are in flight. */
+  #startNative(): void {
+    while (this.#nativeInFlight < this.#options.workers && this.#nativeQueue.length > 0 && !this.#error) {
+      const j = this.#nativeQueue.shift()!;
+      this.#nativeInFlight++;
+      const table = j.useStatic ? this.#options.tables?.get(j.layer) : undefined;
+      let job: Promise<BatchMeasurement>;
+      try { job = measureLayerBatchNativeAsync(j.layer, j.bits, j.symbols, table, this.#options.ledger); } catch (err) { job = Promise.reject(err); }
+      job.then((m) => this.#settleNative(j.seq, m), (err: Error) => this.#settleNative(j.seq, null, err));
+    }
+  }
+
+  #settleNative(seq: number, m: BatchMeasurement | null, err?: Error): void {
+    this.#nativeInFlight--;
+    const p = this.#pending.get(seq);
+    this.#pending.delete(seq);
+    if (p) this.#pendingBytes -= p.bytes;
+    if (m) {
+      this.#done.set(seq, m);
+      try { this.#flush(); } catch (e) { this.#fail(e as Error); }
+    } else this.#fail(err ?? new Error('native coding failed'));
+    this.#startNative();
+    this.#notify();
   }
 
   #reply(slot: Slot, r: CodingReply): void {

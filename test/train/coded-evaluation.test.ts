@@ -1,5 +1,5 @@
-// Coded evaluation off the main thread: the ledger built by worker threads is the one the main thread
-// builds alone, bit for bit; a sampled coding states an interval that holds the full coding's value.
+// Coded evaluation off the main thread: the ledger built by worker threads, or by the native coders
+// (main thread or libuv pool), is the one the TypeScript coders build on the main thread, bit for bit; a sampled coding states an interval that holds the full coding's value.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { manualSeed, memory, noGrad, tidy } from '../../src/tensor/index.js';
@@ -47,12 +47,20 @@ test('the worker-coded ledger equals the main-thread ledger bit for bit (adaptiv
       b.x.dispose(); b.y.dispose();
     }
     const expected = ledgerToJSON(ref.finish());
-    const inline = await codedEvaluation(cat, test, tables, { codingWorkers: 0 });
+    const inline = await codedEvaluation(cat, test, tables, { codingWorkers: 0, codingBackend: 'typescript' });
     // A tiny bound forces the forwards to wait for the coders after every batch (the backpressure path).
-    const workers = await codedEvaluation(cat, test, tables, { codingWorkers: 2, maxPendingBytes: 1 });
+    const workers = await codedEvaluation(cat, test, tables, { codingWorkers: 2, maxPendingBytes: 1, codingBackend: 'typescript' });
+    // The native coders (the default): on the main thread, and on the libuv pool with and without backpressure.
+    const nativeInline = await codedEvaluation(cat, test, tables, { codingWorkers: 0 });
+    const nativeAsync = await codedEvaluation(cat, test, tables, { codingWorkers: 3 });
+    const nativeBound = await codedEvaluation(cat, test, tables, { codingWorkers: 1, maxPendingBytes: 1, codingBackend: 'native' });
     assert.equal(ledgerToJSON(inline.ledger), expected);
     assert.equal(ledgerToJSON(workers.ledger), expected);
     assert.deepEqual(workers, inline);
+    for (const r of [nativeInline, nativeAsync, nativeBound]) {
+      assert.equal(ledgerToJSON(r.ledger), expected, 'native ledger = TypeScript ledger, bit for bit');
+      assert.deepEqual(r, inline);
+    }
     assert.equal(workers.ledger.layers.length, 7, 'ResNet-8: stem + 2 sites × 3 blocks');
     assert.ok(workers.ledger.total.static, 'static tables were used');
     assert.equal(workers.ledger.total.entropyBits, [...entropy.values()].reduce((a, b) => a + b), 'entropy summed per layer in batch order, then over layers');
@@ -106,10 +114,12 @@ test('confidenceIntervals: ratio estimate with the cluster standard error, by ha
   assert.ok(Math.abs(ci.rans[0] - (2 - 1.96 * 0.5)) < 1e-12 && Math.abs(ci.rans[1] - (2 + 1.96 * 0.5)) < 1e-12, String(ci.rans));
 });
 
-test('a coder failure in a worker reaches the caller as the same CodecError', async () => {
-  const pool = new CodingPool({ workers: 1 }, () => assert.fail('nothing to record'));
-  try {
-    pool.submit('layer', 2, Uint8Array.of(0, 1, 7));
-    await assert.rejects(pool.drain(), (e: unknown) => e instanceof CodecError && e.code === 'symbol_outOfRange' && /symbol 7 at index 2/.test(e.message));
-  } finally { await pool.close(); }
+test('a coder failure in a worker or a native job reaches the caller as the same CodecError', async () => {
+  for (const backend of ['typescript', 'native'] as const) {
+    const pool = new CodingPool({ workers: 1, backend }, () => assert.fail('nothing to record'));
+    try {
+      pool.submit('layer', 2, Uint8Array.of(0, 1, 7));
+      await assert.rejects(pool.drain(), (e: unknown) => e instanceof CodecError && e.code === 'symbol_outOfRange' && /symbol 7 at index 2/.test(e.message), backend);
+    } finally { await pool.close(); }
+  }
 });

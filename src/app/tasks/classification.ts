@@ -29,7 +29,7 @@ export async function measure(s: Session, task: RunReport['task'], history: Epoc
   const t0 = performance.now();
   const c = s.config;
   const quantized = s.cat !== null;
-  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress, codeFraction: coding.codeFraction, codingWorkers: coding.codingWorkers }) : null;
+  const bandwidth = s.cat ? await evaluateBandwidth(s.cat, s.test, s.validation, { maxBatches: codedBatches, dist, progress, codeFraction: coding.codeFraction, codingWorkers: coding.codingWorkers, codingBackend: coding.codingBackend }) : null;
   const accuracy = bandwidth?.accuracy ?? await evaluateAccuracy(s.model, s.test, { dist });
   const weights = quantized && c.weightBits !== undefined && c.weightBits < 32 ? weightBandwidth(s.model, c.weightBits) : null;
   return buildReport(task, c, accuracy, bandwidth, weights, history, { trainSeconds, evalSeconds: (performance.now() - t0) / 1000 },

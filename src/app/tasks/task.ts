@@ -21,7 +21,7 @@ export interface TaskRunOptions {
 }
 
 /** How the final measurement codes the feature maps (results are the same for any worker count). */
-export interface CodingChoice { codeFraction?: number; codingWorkers?: number }
+export interface CodingChoice { codeFraction?: number; codingWorkers?: number; codingBackend?: 'native' | 'typescript' }
 
 export interface TaskEvaluationOptions {
   codedBatches?: number;

@@ -2,7 +2,7 @@
 // --help with every default stated; the configs are built by app/ and the engine loads only when a
 // command runs.
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CAT_DEFAULTS, CAT_RECIPES, CAT_RECIPE_NAMES, DETECTION_SETTINGS_DEFAULTS, IMAGENET_BATCH_SIZE, TASK_KINDS, TRAIN_DEFAULTS, parseSiteBits } from '../../train/config.js';
 import { DETECTION_CAT_DEFAULTS, DETECTION_TRAIN_DEFAULTS } from '../../app/detection-config.js';
 import type { DetectionFlags } from '../../app/detection-config.js';
@@ -18,7 +18,7 @@ import { parseSiteTarget } from '../../train/rate-controller.js';
 import { CatkitError } from '../../errors.js';
 
 type Task = 'train' | 'cat';
-interface OutputFlags { json?: boolean; codedBatches?: number; noReportLine?: boolean; codeFraction?: number; codingWorkers?: number }
+interface OutputFlags { json?: boolean; codedBatches?: number; noReportLine?: boolean; codeFraction?: number; codingWorkers?: number; codingBackend?: 'native' | 'typescript' }
 
 const g = (x: number): string => String(Number(x.toPrecision(4)));
 const R = CAT_RECIPES;
@@ -107,6 +107,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
     .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
+    .addOption(new Option('--coding-backend <name>', "feature-map coders: 'native' (the addon's, default) or 'typescript' (src/codec's, in worker threads); same numbers").choices(['native', 'typescript']))
     .option('--json', 'print the report as JSON on stdout'));
 }
 
@@ -189,7 +190,7 @@ function printReport(report: RunReport, o: OutputFlags, dir: string): void {
 async function trainAndReport(config: RunConfig, o: RunTarget & OutputFlags): Promise<void> {
   const { runTrainingFromEnv } = await engine();
   const { createProgress } = await import('../progress.js');
-  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers }, progress: createProgress() });
+  const { report, isMain } = await runTrainingFromEnv(config, { outDir: o.out, resume: o.resume, force: o.force, codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers, codingBackend: o.codingBackend }, progress: createProgress() });
   if (isMain) printReport(report, o, o.out);
 }
 
@@ -230,11 +231,12 @@ export function registerTrainCommands(program: Command): void {
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
     .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
+    .addOption(new Option('--coding-backend <name>', "feature-map coders: 'native' (the addon's, default) or 'typescript' (src/codec's, in worker threads); same numbers").choices(['native', 'typescript']))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet, detection: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--test-sets <sets>', 'detection: VOC sets to evaluate on, e.g. 2007-test (default: the run\'s)')
     .option('--json', 'print the report as JSON on stdout'))
-    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; codeFraction?: number; codingWorkers?: number; data?: string; workers?: number; testSets?: string; json?: boolean }, cmd: Command) => {
+    .action(async (o: { checkpoint?: string; modelFile?: string; codedBatches?: number; codeFraction?: number; codingWorkers?: number; codingBackend?: 'native' | 'typescript'; data?: string; workers?: number; testSets?: string; json?: boolean }, cmd: Command) => {
       if ((o.checkpoint === undefined) === (o.modelFile === undefined)) throw new CatkitError('bad_option', 'eval needs exactly one of --checkpoint RUN and --model-file FILE');
       if (o.modelFile !== undefined) {
         const { evaluateModelFile } = await import('../../app/export/model-file.js');
@@ -249,7 +251,7 @@ export function registerTrainCommands(program: Command): void {
       const main = !dist || dist.isMain;
       const checkpoint = o.checkpoint!;
       const report = await runEvaluation(checkpoint, {
-        codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers }, data: o.data, workers: o.workers, testSets: o.testSets, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
+        codedBatches: o.codedBatches, coding: { codeFraction: o.codeFraction, codingWorkers: o.codingWorkers, codingBackend: o.codingBackend }, data: o.data, workers: o.workers, testSets: o.testSets, progress: createProgress({ quiet: !main }), dist: dist ?? undefined,
       });
       if (main) printReport(report, o, checkpoint.endsWith('.json') ? path.dirname(checkpoint) : checkpoint);
       dist?.group.destroy();
