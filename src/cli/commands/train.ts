@@ -107,7 +107,7 @@ export function addRunOptions(cmd: Command): Command {
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
     .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
-    .addOption(new Option('--coding-backend <name>', "feature-map coders: 'native' (the addon's, default) or 'typescript' (src/codec's, in worker threads); same numbers").choices(['native', 'typescript']))
+    .addOption(new Option('--coding-backend <name>', "feature-map coders: the addon's (native) or src/codec's in worker threads (typescript); same numbers (default: native)").choices(['native', 'typescript']))
     .option('--json', 'print the report as JSON on stdout'));
 }
 
@@ -231,7 +231,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--coded-batches <n>', 'entropy-code the activations of the first n test batches (default: all)', int('--coded-batches', 1))
     .option('--code-fraction <f>', 'entropy-code this share of each coded batch\'s images, 0 < f ≤ 1; the report gives 95 % intervals (default: 1)', fraction('--code-fraction'))
     .option('--coding-workers <n>', 'threads that code feature maps while the next batch runs; 0 = main thread; same numbers (default: cores − 1)', int('--coding-workers', 0, 64))
-    .addOption(new Option('--coding-backend <name>', "feature-map coders: 'native' (the addon's, default) or 'typescript' (src/codec's, in worker threads); same numbers").choices(['native', 'typescript']))
+    .addOption(new Option('--coding-backend <name>', "feature-map coders: the addon's (native) or src/codec's in worker threads (typescript); same numbers (default: native)").choices(['native', 'typescript']))
     .option('--data <dir>', 'read the run\'s dataset from this folder instead of the one it recorded (default: the recorded one)')
     .option('--workers <n>', 'imagenet, detection: image decoding threads per loader (default: the run\'s)', int('--workers', 0, 256))
     .option('--test-sets <sets>', 'detection: VOC sets to evaluate on, e.g. 2007-test (default: the run\'s)')
