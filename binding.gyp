@@ -5,6 +5,7 @@
       "sources": [
         "native/src/addon.cc",
         "native/src/handle.cc",
+        "native/src/external_memory.cc",
         "native/src/convert.cc",
         "native/src/dispatch.cc",
         "native/src/tensor_io.cc",

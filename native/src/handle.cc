@@ -1,4 +1,5 @@
 #include "handle.h"
+#include "external_memory.h"
 #include <c10/util/Exception.h>
 #include <cmath>
 #include <deque>
@@ -13,7 +14,7 @@ constexpr double kSlots = 4294967296.0;  // 2^32
 struct Slot {
   at::Tensor tensor;
   uint32_t generation = 0;
-  int64_t accountedBytes = 0;  // reported to V8 so its GC sees native memory pressure
+  int64_t accountedBytes = 0;  // counted for V8's GC (external_memory.cc)
   uint32_t index = 0;
   bool alive = false;
 };
@@ -52,7 +53,7 @@ Napi::Value Wrap(Napi::Env env, at::Tensor tensor) {
   // Views share storage: count only tensors that own their storage uniquely.
   if (s.tensor.has_storage() && s.tensor.storage().use_count() == 1) {
     s.accountedBytes = static_cast<int64_t>(s.tensor.storage().nbytes());
-    if (s.accountedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, s.accountedBytes);
+    if (s.accountedBytes) AccountTensorBytes(env, s.accountedBytes);
   }
   ++gLive;
   return Napi::Number::New(env, static_cast<double>(s.generation) * kSlots + index);
@@ -75,7 +76,7 @@ Napi::Value Dispose(const Napi::CallbackInfo& info) {
   if (s == nullptr) return env.Undefined();  // disposing twice is harmless
   s->tensor.reset();
   s->alive = false;
-  if (s->accountedBytes) Napi::MemoryManagement::AdjustExternalMemory(env, -s->accountedBytes);
+  if (s->accountedBytes) AccountTensorBytes(env, -s->accountedBytes);
   s->accountedBytes = 0;
   ++s->generation;  // old handle numbers now miss
   gFree.push_back(s->index);

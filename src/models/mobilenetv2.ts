@@ -4,7 +4,7 @@
 // Each ReLU6 is its own module (CAT quantizes each site: 35 at width 1). The projection conv + BN
 // of every block is linear (no activation, paper.md §2.1), so it stays unquantized.
 import { F, isGradEnabled, type Tensor } from '../tensor/index.js';
-import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, ReLU6, Sequential, evalFusionEnabled, init } from '../nn/index.js';
+import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU, ReLU6, Sequential, evalFusionEnabled, init, registerTransient } from '../nn/index.js';
 
 /** Rows [t, c, n, s]: expansion factor, output channels, repeats, stride of the first repeat. */
 export type InvertedResidualSetting = readonly (readonly number[])[];
@@ -205,3 +205,6 @@ export class MobileNetV2 extends Module {
 }
 
 export const mobilenetV2 = (o: MobileNetV2Options = {}): MobileNetV2 => new MobileNetV2(o);
+
+// Blocks keep nothing and return fresh tensors (or their input), so `features` may free each output once consumed.
+registerTransient({ leaves: [KerasStride2Conv2d], containers: [ConvBNReLU6, InvertedResidual] });

@@ -7,7 +7,7 @@ import { ReLU, ReLU6, evalFusionEnabled, runChain, type AnyModule } from '../nn/
 
 /** Applies modules in order; each intermediate (never the input `x`) is disposed once consumed. */
 export function pipe(x: Tensor, modules: readonly AnyModule[]): Tensor {
-  return runChain(x, modules, true);
+  return runChain(x, modules, 'all');
 }
 
 /** relu(out + shortcut) for a residual block, releasing the operands. `x` is the block input. */

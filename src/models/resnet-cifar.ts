@@ -2,7 +2,7 @@
 // channels (times a width multiplier), 1×1-conv projection shortcuts where the shape changes.
 // Every ReLU is its own module (relu, relu1, relu2) so CAT puts one quantizer at each site.
 import type { Tensor } from '../tensor/index.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential } from '../nn/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, Module, ReLU, Sequential, registerTransient } from '../nn/index.js';
 import { initResNetWeights } from './resnet-init.js';
 import { pipe, residual } from './pipe.js';
 
@@ -82,3 +82,5 @@ export class CifarResNet extends Module {
 export const resnet20 = (o: Omit<CifarResNetOptions, 'depth'> = {}): CifarResNet => new CifarResNet({ ...o, depth: 20 });
 export const resnet32 = (o: Omit<CifarResNetOptions, 'depth'> = {}): CifarResNet => new CifarResNet({ ...o, depth: 32 });
 export const resnet56 = (o: Omit<CifarResNetOptions, 'depth'> = {}): CifarResNet => new CifarResNet({ ...o, depth: 56 });
+
+registerTransient({ containers: [BasicBlock] });

@@ -6,7 +6,7 @@
 // `relu1`, `relu2`, `relu3`) as in torchvision's quantizable variant: CAT puts one quantizer at
 // each site, and parameter-free modules add no state-dict keys.
 import type { Tensor } from '../tensor/index.js';
-import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../nn/index.js';
+import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Linear, MaxPool2d, Module, ReLU, Sequential, init, registerTransient } from '../nn/index.js';
 import { initResNetWeights } from './resnet-init.js';
 import { pipe, residual } from './pipe.js';
 
@@ -144,3 +144,6 @@ function buildResNet(block: BlockClass, layers: readonly number[], o: ResNetOpti
 export const resnet18 = (o: ResNetOptions = {}): ResNet => buildResNet(BasicBlock, [2, 2, 2, 2], o);
 export const resnet34 = (o: ResNetOptions = {}): ResNet => buildResNet(BasicBlock, [3, 4, 6, 3], o);
 export const resnet50 = (o: ResNetOptions = {}): ResNet => buildResNet(Bottleneck, [3, 4, 6, 3], o);
+
+// A block's output is fresh and it keeps nothing, so layerN may free each block's output once consumed.
+registerTransient({ containers: [BasicBlock, Bottleneck] });

@@ -11,6 +11,7 @@ import type { AnyModule } from './module.js';
 import { Conv2d } from './layers/conv.js';
 import { BatchNorm2d } from './layers/norm.js';
 import { ReLU, ReLU6 } from './layers/activation.js';
+import { isTransient } from './transient.js';
 
 export interface EvalFusion {
   /** In-place ReLU / residual sums without autograd (default true; bit-identical). */
@@ -66,28 +67,35 @@ function foldedConvBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor | null {
 }
 
 /**
- * Applies `modules` in order. With `release`, each intermediate (never the input `x`) is disposed once
- * consumed (pipe's contract); without, intermediates are left to the caller's tidy scope.
+ * Applies `modules` in order. Each intermediate (never the input `x`) is disposed once consumed: always
+ * with release 'all' (pipe's contract), with 'transient' only where both the module that made it and
+ * the one that consumed it are transient (transient.ts; Sequential's choice). Other intermediates are
+ * left to the caller's tidy scope.
  */
-export function runChain(x: Tensor, modules: readonly AnyModule[], release: boolean): Tensor {
+export function runChain(x: Tensor, modules: readonly AnyModule[], release: 'all' | 'transient'): Tensor {
   const { inPlace, foldBatchNorm } = settings;
   const fast = (inPlace || foldBatchNorm) && !isGradEnabled();
   let y = x;
+  let madeByTransient = false;  // whether the module that made y is transient
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i]!;
     let next: Tensor | null = null;
+    let last = m;  // the last module this step ran (the BN when a pair was folded)
     if (fast) {
       const after = modules[i + 1];
       if (foldBatchNorm && after && isPlainConv(m) && isPlainBn(after)) {
         next = foldedConvBn(m, after, y);
-        if (next) i++;
+        if (next) last = modules[++i]!;
       }
       if (!next && inPlace && y !== x && isFresh(modules[i - 1]) && (kindOf(m) === ReLU || kindOf(m) === ReLU6)) {
         next = y.clamp_(0, kindOf(m) === ReLU6 ? 6 : null);
       }
     }
     next ??= m.forward(y) as Tensor;
-    if (release && y !== x && next !== y) y.dispose();
+    const transient = release === 'transient' && isTransient(last) && (last === m || isTransient(m));
+    if (y !== x && next !== y && (release === 'all' || (transient && madeByTransient))) y.dispose();
+    // A module that handed back its input leaves y's maker as it was.
+    madeByTransient = next === y ? madeByTransient && transient : transient;
     y = next;
   }
   return y;

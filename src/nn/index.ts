@@ -5,3 +5,4 @@ export { SafetensorsError, encodeSafetensors, decodeSafetensors, saveSafetensors
 export * from './layers/index.js';
 export * as init from './init.js';
 export { runChain, setEvalFusion, evalFusionEnabled, type EvalFusion } from './eval-fusion.js';
+export { registerTransient, isTransient } from './transient.js';

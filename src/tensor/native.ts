@@ -18,6 +18,8 @@ export interface NativeBinding {
   dispose(h: Handle): void;
   isDisposed(h: Handle): boolean;
   liveHandles(): number;
+  /** Tensor bytes the live handles own, the figure V8's GC was last given, and how many times it was given one. */
+  externalMemoryStats(): { ownedBytes: number; reportedBytes: number; reports: number };
   fromBuffer(data: ArrayBufferView, shape: readonly number[], dtype: number): Handle;
   toBuffer(h: Handle): ArrayBuffer;
   shape(h: Handle): number[];

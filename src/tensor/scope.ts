@@ -68,7 +68,10 @@ export function dispose(value: unknown): void {
   for (const t of found) (t as Disposable).dispose();
 }
 
-/** Live native tensor handles: the number a leak test watches. */
-export function memory(): { numTensors: number; scopeDepth: number } {
-  return { numTensors: native.liveHandles(), scopeDepth: scopes.length };
+/**
+ * Live native tensor handles (the number a leak test watches) and the bytes of tensor storage they own
+ * alone (views and shared storages are not counted twice).
+ */
+export function memory(): { numTensors: number; numBytes: number; scopeDepth: number } {
+  return { numTensors: native.liveHandles(), numBytes: native.externalMemoryStats().ownedBytes, scopeDepth: scopes.length };
 }

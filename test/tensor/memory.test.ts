@@ -1,7 +1,8 @@
 // Handle lifetimes: tidy, keep, nested scopes, dispose, and use-after-dispose errors.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { tensor, ones, tidy, keep, dispose, memory, type Tensor } from '../../src/tensor/index.js';
+import { tensor, ones, zeros, tidy, keep, dispose, memory, type Tensor } from '../../src/tensor/index.js';
+import { native } from '../../src/tensor/native.js';
 
 const live = (): number => memory().numTensors;
 
@@ -156,5 +157,38 @@ describe('dispose', () => {
     const v2 = base.narrow(0, 1, 2);
     base.dispose();
     assert.deepEqual(v2.toArray(), [2, 3]); // the view keeps the storage alive
+  });
+});
+
+describe('native memory seen by the GC', () => {
+  const MB = 1 << 20;
+
+  it('memory().numBytes counts uniquely owned storage once', () => {
+    const before = memory().numBytes;
+    const t = zeros([MB / 4]); // 1 MiB of float32
+    assert.equal(memory().numBytes, before + MB);
+    const view = t.narrow(0, 0, 16);
+    assert.equal(memory().numBytes, before + MB); // shares t's storage
+    view.dispose();
+    t.dispose();
+    assert.equal(memory().numBytes, before);
+  });
+
+  it('tensors allocated and freed within a pass are not reported to V8 one by one', () => {
+    const before = native.externalMemoryStats().reports;
+    for (let i = 0; i < 20; i++) zeros([25 * MB]).dispose(); // 100 MB activations, freed at once
+    assert.equal(native.externalMemoryStats().reports, before);
+  });
+
+  it('undisposed tensors are still collected under native memory pressure', async () => {
+    const before = memory().numTensors;
+    // 2 GiB of 32 MiB tensors dropped without dispose(): V8 must learn of them and let the leak guard free
+    // them (it hears of them in 512 MiB steps, so about 16 stay alive at a time).
+    for (let i = 0; i < 64; i++) {
+      zeros([8 * MB]);
+      await new Promise((r) => setImmediate(r));
+    }
+    const left = memory().numTensors - before;
+    assert.ok(left < 32, `${left} of 64 leaked tensors still alive`);
   });
 });

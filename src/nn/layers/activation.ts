@@ -2,6 +2,7 @@
 // quantizer can replace one site without touching the others.
 import { F, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
+import { registerTransient } from '../transient.js';
 
 export class ReLU extends Module {
   forward(x: Tensor): Tensor { return x.relu(); }
@@ -39,3 +40,5 @@ export class Dropout extends Module {
   }
   forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
 }
+
+registerTransient({ leaves: [ReLU, ReLU6, Hardswish, Hardsigmoid, GELU, Tanh, Dropout] });

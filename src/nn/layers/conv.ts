@@ -3,6 +3,7 @@ import { F, zeros, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 import { defaultLayerInit_ } from '../init.js';
 import { pair, positiveInt } from './util.js';
+import { registerTransient } from '../transient.js';
 
 export interface Conv2dOptions {
   stride?: F.Pair; padding?: F.Pair; dilation?: F.Pair; groups?: number; bias?: boolean;
@@ -50,3 +51,5 @@ export class Conv2d extends Module {
     return F.conv2d(x, weight, bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
   }
 }
+
+registerTransient({ leaves: [Conv2d] });

@@ -3,6 +3,7 @@ import { F, zeros, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 import { defaultLayerInit_ } from '../init.js';
 import { positiveInt } from './util.js';
+import { registerTransient } from '../transient.js';
 
 export class Linear extends Module {
   /** `init: false` leaves the parameters at zero without drawing random numbers (they are loaded or replaced next). */
@@ -30,3 +31,5 @@ export class Flatten extends Module {
   constructor(readonly startDim = 1, readonly endDim = -1) { super(); }
   forward(x: Tensor): Tensor { return x.flatten(this.startDim, this.endDim); }
 }
+
+registerTransient({ leaves: [Linear, Identity, Flatten] });

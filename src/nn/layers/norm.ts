@@ -2,6 +2,7 @@
 import { F, zeros, ones, noGrad, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 import { positiveInt } from './util.js';
+import { registerTransient } from '../transient.js';
 
 export interface BatchNormOptions {
   eps?: number;
@@ -80,3 +81,5 @@ export class LayerNorm extends Module {
   get bias(): Tensor | null { return this.optionalParam('bias'); }
   forward(x: Tensor): Tensor { return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps); }
 }
+
+registerTransient({ leaves: [BatchNorm2d, LayerNorm] });

@@ -1,6 +1,7 @@
 // 2-D pooling layers; stride defaults to the kernel size, as in PyTorch.
 import { F, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
+import { registerTransient } from '../transient.js';
 
 export class MaxPool2d extends Module {
   constructor(readonly kernelSize: F.Pair, readonly options: F.Pool2dOptions & { dilation?: F.Pair } = {}) { super(); }
@@ -16,3 +17,5 @@ export class AdaptiveAvgPool2d extends Module {
   constructor(readonly outputSize: F.Pair) { super(); }
   forward(x: Tensor): Tensor { return F.adaptiveAvgPool2d(x, this.outputSize); }
 }
+
+registerTransient({ leaves: [MaxPool2d, AvgPool2d, AdaptiveAvgPool2d] });

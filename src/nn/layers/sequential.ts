@@ -2,6 +2,7 @@
 import type { Tensor } from '../../tensor/index.js';
 import { Module, type AnyModule } from '../module.js';
 import { runChain } from '../eval-fusion.js';
+import { registerTransient } from '../transient.js';
 
 export class Sequential<In = Tensor, Out = Tensor> extends Module<In, Out> {
   constructor(...modules: AnyModule[]) {
@@ -29,8 +30,11 @@ export class Sequential<In = Tensor, Out = Tensor> extends Module<In, Out> {
 
   [Symbol.iterator](): Iterator<AnyModule> { return this.children()[Symbol.iterator](); }
 
-  // runChain only adds eval-mode shortcuts for its own layer classes (conv+BN folding, in-place ReLU); any other child just runs.
+  // runChain only adds eval-mode shortcuts for its own layer classes (conv+BN folding, in-place ReLU); any other child just
+  // runs. Intermediates between transient children are disposed as soon as consumed (transient.ts).
   forward(x: In): Out {
-    return runChain(x as unknown as Tensor, this.children(), false) as unknown as Out;
+    return runChain(x as unknown as Tensor, this.children(), 'transient') as unknown as Out;
   }
 }
+
+registerTransient({ containers: [Sequential] });
