@@ -5,7 +5,7 @@
 // metadata pass; only formats that parser does not know ask sharp for their size.
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
-import { evalResizeCrop, randomResizedCropBox } from './image-transforms.js';
+import { evalResizeCrop, randomResizedCropBox, shrinkOnLoadCrop } from './image-transforms.js';
 import { readImageHeader } from './image-header.js';
 import { mulberry32 } from './random.js';
 import { readFileBounded } from '../io/safe-files.js';
@@ -44,8 +44,15 @@ export async function decodeImage(file: string, size: number, train: boolean, se
   if (train) {
     const rng = mulberry32(seed);
     const box = randomResizedCropBox(w, h, rng);
-    pipe = img.extract(box).resize(s, s, { fit: 'fill', kernel: KERNEL });
-    if (rng() < 0.5) pipe = pipe.flop();
+    const flip = rng() < 0.5;
+    // A large crop resizes the whole image first, so libvips can decode at a reduced scale. sharp
+    // mirrors before resizing and extracting after, so a flipped crop is taken at its mirrored place.
+    const shrunk = shrinkOnLoadCrop(w, h, box, s);
+    if (shrunk) {
+      const crop = flip ? { ...shrunk.crop, left: shrunk.width - shrunk.crop.left - s } : shrunk.crop;
+      pipe = img.resize(shrunk.width, shrunk.height, { fit: 'fill', kernel: KERNEL }).extract(crop);
+    } else pipe = img.extract(box).resize(s, s, { fit: 'fill', kernel: KERNEL });
+    if (flip) pipe = pipe.flop();
   } else {
     const g = evalResizeCrop(w, h, s);
     pipe = img.resize(g.width, g.height, { fit: 'fill', kernel: KERNEL }).extract(g.crop);

@@ -307,3 +307,41 @@ test('readImageHeader gives the sizes sharp reports for JPEG (RGB, grey) and PNG
   assert.equal(readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 1])), null, 'a marker length below 2');
   assert.equal(readImageHeader(Buffer.from([0xff, 0xd8, 0xff, 0xda, 0, 4, 0, 0])), null, 'scan before a frame header');
 });
+
+test('large train crops take the shrink-on-load path and land on the same region as crop-then-resize', async () => {
+  const { decodeImage } = await import('../../src/data/image-worker.js');
+  const { shrinkOnLoadCrop } = await import('../../src/data/image-transforms.js');
+  assert.equal(shrinkOnLoadCrop(500, 375, { left: 10, top: 10, width: 400, height: 300 }, 224), null); // too small to gain
+  const [W, H, S] = [1600, 1200, 224];
+  // R encodes x, G encodes y: a crop's mean colour says where it came from.
+  const px = Buffer.alloc(W * H * 3);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) { const i = (y * W + x) * 3; px[i] = (x * 255) / W; px[i + 1] = (y * 255) / H; px[i + 2] = 128; }
+  const root = mkdtempSync(path.join(tmpdir(), 'catkit-imf-sol-'));
+  const file = path.join(root, 'big.jpg');
+  writeFileSync(file, await sharp(px, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer());
+  const mean = (d: Uint8Array, c: number): number => { let t = 0; for (let i = c; i < d.length; i += 3) t += d[i]!; return t / (d.length / 3); };
+  let tested = 0;
+  for (let seed = 1; tested < 3 && seed < 200; seed++) {
+    const rng = mulberry32(seed);
+    const box = randomResizedCropBox(W, H, rng);
+    const flip = rng() < 0.5; // the worker draws the flip right after the box
+    const plan = shrinkOnLoadCrop(W, H, box, S);
+    if (!plan) continue;
+    tested++;
+    // The scaled crop maps back onto the box to within one source pixel per output pixel.
+    assert.ok(Math.abs(plan.crop.left * (box.width / S) - box.left) <= box.width / S, JSON.stringify({ box, plan }));
+    assert.ok(Math.abs(plan.crop.top * (box.height / S) - box.top) <= box.height / S, JSON.stringify({ box, plan }));
+    const got = await decodeImage(file, S, true, seed);
+    const exact = new Uint8Array(await sharp(file).extract(box).resize(S, S, { fit: 'fill', kernel: 'linear' as keyof sharp.KernelEnum }).flop(flip).raw().toBuffer());
+    // Independent of both decoders: the box's mean x and y as the gradient encodes them.
+    const wantR = ((box.left + (box.width - 1) / 2) * 255) / W, wantG = ((box.top + (box.height - 1) / 2) * 255) / H;
+    for (const [c, want] of [[0, wantR], [1, wantG]] as const) {
+      assert.ok(Math.abs(mean(got, c) - want) < 1.5, `seed ${seed} channel ${c}: shrink-on-load mean ${mean(got, c)}, box centre ${want}`);
+      assert.ok(Math.abs(mean(exact, c) - want) < 1.5, `seed ${seed} channel ${c}: crop-then-resize mean ${mean(exact, c)}, box centre ${want}`);
+    }
+    let diff = 0;
+    for (let i = 0; i < got.length; i++) diff += Math.abs(got[i]! - exact[i]!);
+    assert.ok(diff / got.length < 4, `seed ${seed}: mean abs difference ${diff / got.length} from crop-then-resize`);
+  }
+  assert.equal(tested, 3);
+});
