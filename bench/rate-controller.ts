@@ -1,8 +1,9 @@
 // Cost of the target-rate controller per CAT training step: on a measuring step each site also
-// counts its codes (a bincount of the first images' codes, 2^b numbers read back) and the
-// controller updates; the reference is the same trainer step with a fixed λ. Interleaved rounds
-// on one session (fixed/target pairs on the same batch in ABBA order, so load from other processes
-// and order effects hit both alike),
+// counts its codes (the fused site op's histogram of the first images' codes, all sites' counts
+// read back at once) and the controller updates; the loss takes λ·(the weighted mean term). The
+// reference is the same trainer step with a fixed λ. Interleaved rounds on one session
+// (fixed/target pairs on the same batch in ABBA order, so load from other processes and order
+// effects hit both alike),
 // medians of per-round medians of wall time and of process CPU time; JSON last line.
 //   node dist/bench/rate-controller.js [--steps 10] [--rounds 7] [--warmup 3] [--batch 64] [--threads N]
 import { manualSeed, setNumThreads, dispose, type Tensor } from '../src/tensor/index.js';
@@ -20,6 +21,7 @@ manualSeed(0);
 const VARIANTS = [
   { name: 'none (fixed λ vs itself: noise floor)', measureEvery: 0, sampleImages: 0 },
   { name: `every step, ${RATE_SAMPLE_IMAGES} images (default)`, measureEvery: 1, sampleImages: RATE_SAMPLE_IMAGES },
+  { name: `every 4th step, ${RATE_SAMPLE_IMAGES} images (--target-measure-every 4)`, measureEvery: 4, sampleImages: RATE_SAMPLE_IMAGES },
   { name: 'every step, whole batch', measureEvery: 1, sampleImages: 0 },
 ] as const;
 

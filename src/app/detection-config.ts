@@ -53,6 +53,7 @@ const CLASSIFICATION_ONLY: [keyof RunConfig, string][] = [
   ['gamma', '--gamma'], ['stepSize', '--step-size'], ['warmupEpochs', '--warmup (detection: --warmup-iters)'], ['nesterov', '--nesterov'],
   ['lambdaW', '--lambda-w'], ['method', '--method'], ['gradual', '--gradual'], ['temperatureAnneal', '--temperature-anneal'],
   ['bnRecalibration', '--bn-recalibrate'], ['quantizeLinear', '--quantize-linear'], ['sampleRandom', '--sample-random'], ['noQuantEdges', '--no-quant-edges'],
+  ['freezeBatchNorm', '--freeze-bn'],
 ];
 
 /**

@@ -63,6 +63,7 @@ export interface CatFlags extends DataFlags, OptimFlags {
   sampleRandom?: number;
   quantizeLinear?: boolean;
   bnRecalibrate?: number;
+  freezeBn?: number;
   /** false when --no-quant-edges is given. */
   quantEdges?: boolean;
   clipInit?: RunConfig['clipInit'];
@@ -75,6 +76,7 @@ export interface CatFlags extends DataFlags, OptimFlags {
   targetBitsAt?: { pattern: string; bits: number }[];
   targetMetric?: RunConfig['targetMetric'];
   targetTolerance?: number;
+  targetMeasureEvery?: number;
   /** Batches of held-out training data for the clip statistics. */
   calibrationBatches?: number;
 }
@@ -101,9 +103,10 @@ export function catFields(f: CatFlags): Given {
   return defined({
     ...commonFields(f), actBits: f.actBits, actBitsAt: f.actBitsAt, lambda: f.lambda, lambdaW: f.lambdaW, method: f.method, gradual: f.gradual,
     temperature: f.temperature, temperatureAnneal: f.temperatureAnneal, sampleRandom: f.sampleRandom, quantizeLinear: f.quantizeLinear,
-    bnRecalibration: f.bnRecalibrate, noQuantEdges: f.quantEdges === undefined ? undefined : !f.quantEdges, clipInit: f.clipInit,
+    bnRecalibration: f.bnRecalibrate, freezeBatchNorm: f.freezeBn, noQuantEdges: f.quantEdges === undefined ? undefined : !f.quantEdges, clipInit: f.clipInit,
     range: f.range, sampleStride: f.sampleStride, sampleImages: f.sampleImages, weightBits: f.weightBits, calibrationBatches: f.calibrationBatches,
     targetBits: f.targetBits, targetBitsAt: f.targetBitsAt?.length ? f.targetBitsAt : undefined, targetMetric: f.targetMetric, targetTolerance: f.targetTolerance,
+    targetMeasureEvery: f.targetMeasureEvery,
   });
 }
 
@@ -118,8 +121,8 @@ export function fileFields(file: Given | undefined, task: RunConfig['task']): Gi
 /** Fields that only CAT runs read; in a train config they must keep their defaults (a train checkpoint.json holds them so). */
 const CAT_ONLY_FIELDS = [
   'actBits', 'actBitsAt', 'weightBits', 'lambda', 'lambdaW', 'method', 'temperature', 'temperatureAnneal', 'sampleRandom', 'quantizeLinear', 'gradual',
-  'noQuantEdges', 'clipInit', 'range', 'sampleStride', 'sampleImages', 'calibrationBatches', 'bnRecalibration',
-  'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance',
+  'noQuantEdges', 'clipInit', 'range', 'sampleStride', 'sampleImages', 'calibrationBatches', 'bnRecalibration', 'freezeBatchNorm',
+  'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance', 'targetMeasureEvery',
 ] as const satisfies readonly (keyof RunConfig)[];
 
 function refuseCatFields(file: Given | undefined): void {

@@ -2,7 +2,7 @@
 // entropy term and element count in training, integer codes or code histograms when asked).
 // A collector is handed in by `Cat.forward` and filled while that forward runs; nothing is left
 // on the modules, so two forwards in one step, or two models in one process, never mix terms.
-import { Tensor, tidy } from '../tensor/index.js';
+import { cat as concat, Tensor, tidy } from '../tensor/index.js';
 
 export interface RateRequest {
   /** Training sites add their soft-entropy (or L1/L2) term (default true; false for a plain QAT forward). */
@@ -115,12 +115,20 @@ export class Rate implements ForwardRecorder {
 
   /** Shannon entropy (bits/value) of each site's codes in this forward, from the histograms (request histogram). */
   hardEntropies(): { site: string; numel: number; bits: number }[] {
-    return this.sites.filter((s) => s.histogram).map((s) => {
-      const counts = tidy(() => s.histogram!.to('float64').dataSync() as Float64Array);
+    const sites = this.sites.filter((s) => s.histogram);
+    if (sites.length === 0) return [];
+    // One read-back for all sites (a step's fixed cost is per native call on a small model).
+    const counts = tidy(() => concat(sites.map((s) => s.histogram!.reshape([-1]))).to('float64').dataSync() as Float64Array);
+    let offset = 0;
+    return sites.map((s) => {
+      const n = s.histogram!.size;
+      const own = counts.subarray(offset, offset + n);
+      offset += n;
       let total = 0, h = 0;
-      for (const c of counts) total += c;
-      for (const c of counts) if (c > 0) h -= (c / total) * Math.log2(c / total);
+      for (const c of own) total += c;
+      for (const c of own) if (c > 0) h -= (c / total) * Math.log2(c / total);
       return { site: s.site, numel: s.numel, bits: h };
     });
   }
+
 }

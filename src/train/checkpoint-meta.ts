@@ -69,9 +69,9 @@ const CONFIG_RULES: { [K in keyof RunConfig]-?: Rule } = {
   method: ['one', ['entropy', 'compression', 'none']], temperature: ['num', 0, Infinity], temperatureAnneal: ['num', 0, Infinity],
   sampleRandom: ['int', 0, BIG], quantizeLinear: ['bool'], gradual: ['int', 0, BIG], noQuantEdges: ['bool'],
   clipInit: ['one', ['mean+3std', 'aciq-laplace', 'aciq-gauss', 'max']], range: ['one', ['tensor', 'clip', 'channel']],
-  sampleStride: ['int', 1, BIG], sampleImages: ['int', 1, BIG], calibrationBatches: ['int', 1, BIG], bnRecalibration: ['int', 0, BIG],
+  sampleStride: ['int', 1, BIG], sampleImages: ['int', 1, BIG], calibrationBatches: ['int', 1, BIG], bnRecalibration: ['int', 0, BIG], freezeBatchNorm: ['int', 1, BIG],
   targetBits: ['num', 0, Infinity, 'open'], targetBitsAt: ['targetsAt'], targetMetric: ['one', ['entropy', 'huffman', 'rans', 'zerorun']],
-  targetTolerance: ['num', 0, Infinity, 'open'],
+  targetTolerance: ['num', 0, Infinity, 'open'], targetMeasureEvery: ['int', 1, BIG],
 };
 
 const DETECTION_RULES: { [K in keyof DetectionSettings]-?: Rule } = {

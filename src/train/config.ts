@@ -100,6 +100,12 @@ export interface RunConfig {
   calibrationBatches: number;
   /** Re-estimate batch-norm statistics on this many training batches after each CAT epoch (0: off). */
   bnRecalibration: number;
+  /**
+   * CAT: from this epoch on (1-based; 1: the whole run) batch-norm statistics are held fixed and
+   * training normalises with them as evaluation does. They are the last re-estimate's (before the
+   * first epoch when it is 1 and bnRecalibration > 0); frozen epochs are not re-estimated after.
+   */
+  freezeBatchNorm?: number;
   // ---- rate target (CAT): λ is adjusted so the activations reach these bits/value ----
   /** Target bits/value over all sites (or those no per-site pattern takes). */
   targetBits?: number;
@@ -109,6 +115,8 @@ export interface RunConfig {
   targetMetric?: RateMetric;
   /** A target counts as reached within ± this many bits (default 0.1). */
   targetTolerance?: number;
+  /** The controller measures (counts codes, updates λ) on every n-th step (default 1). */
+  targetMeasureEvery?: number;
 }
 
 export const TRAIN_DEFAULTS: RunConfig = {
@@ -193,7 +201,7 @@ export function describeConfig(c: RunConfig): string {
     ? `; CAT ${c.actBits ?? 4}-bit activations${c.actBitsAt?.length ? ` (${c.actBitsAt.map((e) => `${e.pattern}: ${e.bits}`).join(', ')})` : ''}, ${c.weightBits === undefined ? 'float' : `${c.weightBits}-bit`} weights, ` +
       (c.targetBits !== undefined || c.targetBitsAt?.length
         ? `target ${[...(c.targetBits !== undefined ? [`${c.targetBits}`] : []), ...(c.targetBitsAt ?? []).map((t) => `${t.pattern}=${t.bits}`)].join(', ')} bits (${c.targetMetric ?? 'entropy'}, λ from the controller)`
-        : `λ ${g(c.lambda)}`) + `, λ_w ${g(c.lambdaW)}, ${c.method}`
+        : `λ ${g(c.lambda)}`) + `, λ_w ${g(c.lambdaW)}, ${c.method}${c.freezeBatchNorm ? `, BN statistics frozen from epoch ${c.freezeBatchNorm}` : ''}`
     : '';
   return `${c.task} ${c.model}${c.widthMultiplier !== 1 ? ` ×${g(c.widthMultiplier)}` : ''} on ${data}${limits ? ` (${limits})` : ''}: `
     + `${c.epochs} epochs, batch ${c.batchSize}, ${opt}, lr ${g(c.lr)}, weight decay ${g(c.weightDecay)}, ${schedule}`
@@ -249,7 +257,9 @@ export function validateConfig(c: RunConfig): void {
     for (const t of c.targetBitsAt ?? []) if (!(t.bits > 0) || !t.pattern) throw new ConfigError(`--target-bits-at ${t.pattern}=${t.bits}: needs a pattern and a positive number of bits`);
     if (c.targetMetric !== undefined && !['entropy', 'huffman', 'rans', 'zerorun'].includes(c.targetMetric)) throw new ConfigError(`--target-metric must be entropy, huffman, rans or zerorun, got '${c.targetMetric}'`);
     if (c.targetTolerance !== undefined && !(c.targetTolerance > 0)) throw new ConfigError(`--target-tolerance must be positive, got ${c.targetTolerance}`);
-    if (!targeted && (c.targetMetric !== undefined || c.targetTolerance !== undefined)) throw new ConfigError('--target-metric and --target-tolerance go with --target-bits or --target-bits-at');
+    if (c.freezeBatchNorm !== undefined && !(Number.isInteger(c.freezeBatchNorm) && c.freezeBatchNorm >= 1)) throw new ConfigError(`--freeze-bn takes the first epoch with fixed statistics (1 or more), got ${c.freezeBatchNorm}`);
+    if (c.targetMeasureEvery !== undefined && !(Number.isInteger(c.targetMeasureEvery) && c.targetMeasureEvery >= 1)) throw new ConfigError(`--target-measure-every must be a positive integer, got ${c.targetMeasureEvery}`);
+    if (!targeted && (c.targetMetric !== undefined || c.targetTolerance !== undefined || c.targetMeasureEvery !== undefined)) throw new ConfigError('--target-metric, --target-tolerance and --target-measure-every go with --target-bits or --target-bits-at');
     if (targeted && c.method === 'none') throw new ConfigError('--target-bits needs an activation term to steer: --method entropy (default) or compression');
     if (targeted && c.range === 'channel') throw new ConfigError('--target-bits measures rounded codes on one grid per tensor: use --range tensor or clip, not channel');
   }

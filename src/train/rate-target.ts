@@ -13,8 +13,8 @@
 // Per step it reads each site's rounded-code counts from the forward (on every `measureEvery`-th
 // step, from the first `sampleImages` images) and hands the next λ per site to the loss; per epoch
 // it calibrates on the validation split (the data the controller may learn from; the test split
-// only reports), keeps the weights of the latest epoch within the tolerance, and at the end says
-// whether the target was reached. Nothing is stored on the model's modules.
+// only reports), keeps the weights of the most accurate epoch (on validation data) within the
+// tolerance, and at the end says whether the target was reached. Nothing is stored on the model's modules.
 import { dispose, type Tensor } from '../tensor/index.js';
 import { globToRegExp, type Cat, type Rate, type RateRequest } from '../method/index.js';
 import { RateController, RATE_DEFAULTS, groupRates, planRateGroups, type RateControllerOptions, type RateControllerState, type RateGroupOutcome, type RateMetric } from './rate-controller.js';
@@ -68,7 +68,7 @@ export interface RateEpoch { lambda: number; bits: number; metricBits: number }
 /** The rate-target options a run config asks for (null: the run has no target). */
 export function rateTargetOptions(c: RunConfig, totalSteps: number): RateTargetOptions | null {
   if (c.task !== 'cat' || (c.targetBits === undefined && !(c.targetBitsAt?.length))) return null;
-  return { bits: c.targetBits, at: c.targetBitsAt ?? [], metric: c.targetMetric ?? 'entropy', totalSteps, lambda: c.lambda, tolerance: c.targetTolerance };
+  return { bits: c.targetBits, at: c.targetBitsAt ?? [], metric: c.targetMetric ?? 'entropy', totalSteps, lambda: c.lambda, tolerance: c.targetTolerance, measureEvery: c.targetMeasureEvery };
 }
 
 export class RateTarget {
@@ -85,8 +85,8 @@ export class RateTarget {
   private lambdaSum: number[];
   private lambdaSteps = 0;
   private step = 0;
-  /** The latest epoch within tolerance on validation data, with a copy of its weights. */
-  private best: { epoch: number; weights: Map<string, Tensor> } | null = null;
+  /** The most accurate epoch within tolerance on validation data, with a copy of its weights. */
+  private best: { epoch: number; accuracy: number; weights: Map<string, Tensor> } | null = null;
   private lastDistance: number | null = null;
 
   constructor(readonly cat: Cat<any, any>, o: RateTargetOptions) {
@@ -118,10 +118,18 @@ export class RateTarget {
   /**
    * The rate term of a training forward with each site's λ: Σ λ_s·n_s·H_s / Σ n_s (the numel-weighted
    * mean `rate.weightedMean()` is, with λ per site). Null when the forward produced no term.
+   * When every term's site has one λ (a single target) this is λ·weightedMean: pass the mean if the
+   * loop already computed it (e.g. for logging) and it is reused instead of rebuilt per site.
    */
-  penalty(rate: Rate): Tensor | null {
+  penalty(rate: Rate, weightedMean?: Tensor | null): Tensor | null {
     const terms = rate.terms;
     if (!terms.length) return null;
+    const uniform = this.uniformLambda(terms);
+    if (uniform !== null) {
+      if (uniform === 0) return null;
+      const mean = weightedMean ?? rate.weightedMean();
+      return mean ? mean.mul(uniform) : null;
+    }
     let total: Tensor | null = null, numel = 0;
     for (const s of terms) {
       numel += s.numel;
@@ -132,6 +140,18 @@ export class RateTarget {
       total = total ? total.add(t) : t;
     }
     return total ? total.div(numel) : null;
+  }
+
+  /** The λ shared by the sites of every term, or null when they differ. */
+  private uniformLambda(terms: readonly { site: string }[]): number | null {
+    let shared: number | null = null;
+    for (const s of terms) {
+      const i = this.index.get(s.site);
+      const lambda = i === undefined ? this.fallback : this.siteLambda[i]!;
+      if (shared === null) shared = lambda;
+      else if (lambda !== shared) return null;
+    }
+    return shared;
   }
 
   /**
@@ -156,9 +176,13 @@ export class RateTarget {
 
   /**
    * Epoch end with a real measurement of held-out data (measureSiteRates in the target metric):
-   * calibrates the controller and keeps the weights of the latest epoch within the tolerance.
+   * calibrates the controller and keeps the weights of the most accurate epoch within the tolerance
+   * (`accuracy`: top-1 on validation data, default the measurement's own; a later epoch wins ties;
+   * NaN, e.g. a detector's: the latest epoch within the tolerance).
+   * At a low rate a network's eval accuracy can drop by several points from one epoch to the next
+   * (its batch-norm statistics vs codes near a rounding threshold), so the last one is not kept blindly.
    */
-  endEpoch(epoch: number, m: SiteRates): RateEpoch {
+  endEpoch(epoch: number, m: SiteRates, accuracy: number = m.accuracy.top1): RateEpoch {
     const at = (values: readonly number[]) => this.sites.map((n) => values[m.sites.indexOf(n)] ?? NaN);
     const numel = this.sites.map((n) => m.numel[m.sites.indexOf(n)] ?? 0);
     const measured = groupRates(at(m.metric), numel, this.controller.groups);
@@ -168,24 +192,25 @@ export class RateTarget {
     this.lambdaSteps = 0;
     const distance = Math.max(...measured.map((x, g) => Math.abs(x - this.controller.groups[g]!.target)));
     this.lastDistance = Number.isFinite(distance) ? distance : null;
-    if (this.lastDistance !== null && this.lastDistance <= this.tolerance) {
+    if (this.lastDistance !== null && this.lastDistance <= this.tolerance && !(this.best && this.best.accuracy > accuracy)) {
       if (this.best) dispose([...this.best.weights.values()]);
-      this.best = { epoch, weights: new Map([...this.cat.model.stateDict()].map(([k, v]) => [k, v.clone()])) };
+      this.best = { epoch, accuracy, weights: new Map([...this.cat.model.stateDict()].map(([k, v]) => [k, v.clone()])) };
     }
     const all = [{ name: 'all', target: 0, sites: this.sites.map((_, i) => i) }];
     return { lambda, bits: groupRates(at(m.entropy), numel, all)[0]!, metricBits: groupRates(at(m.metric), numel, all)[0]! };
   }
 
   /**
-   * End of training: when the last epoch is not within the tolerance on validation data but an
-   * earlier one was, the latest such epoch's weights are restored. Returns the epoch restored (or null).
+   * End of training: when an earlier epoch than the last was the most accurate within the tolerance
+   * on validation data (or the last is outside it), that epoch's weights are restored. Returns the
+   * epoch restored (or null).
    */
   restoreBest(lastEpoch: number): number | null {
     const b = this.best;
     this.best = null;
     if (!b) return null;
     try {
-      if (b.epoch === lastEpoch || (this.lastDistance !== null && this.lastDistance <= this.tolerance)) return null;
+      if (b.epoch === lastEpoch) return null;
       this.cat.model.loadStateDict(b.weights);
       return b.epoch;
     } finally { dispose([...b.weights.values()]); }
@@ -200,11 +225,12 @@ export class RateTarget {
     const f = (x: number | null) => (x === null ? '—' : x.toFixed(3));
     const parts = groups.map((g) => `${g.name === 'all' ? '' : `${g.name}: `}${f(g.achieved)} bits for a target of ${g.target} (λ ${g.lambda.toPrecision(3)})`);
     const message = reached
-      ? `target reached (${this.metric}, ±${tolerance}): ${parts.join('; ')}`
+      ? `target reached (${this.metric}, ±${tolerance}): ${parts.join('; ')}` +
+        (bestEpoch !== null ? `; the run ends with epoch ${bestEpoch}'s weights, the most accurate on validation data within the tolerance` : '')
       : `target NOT reached (${this.metric}, ±${tolerance}): ${parts.join('; ')}` +
         (groups.some((g) => !g.reached && g.achieved !== null && g.achieved > g.target && g.lambda >= 99) ? '; λ hit its bound: the model cannot reach this rate with this schedule' : '') +
         (groups.some((g) => !g.reached && g.achieved !== null && g.achieved < g.target) ? '; the rate fell below the target (overshoot)' : '') +
-        (bestEpoch !== null ? `; the run ends with epoch ${bestEpoch}'s weights, the last epoch within the tolerance` : '; no epoch was within the tolerance, the run ends with its last epoch');
+        (bestEpoch !== null ? `; the run ends with epoch ${bestEpoch}'s weights, the most accurate on validation data within the tolerance` : '; no epoch was within the tolerance, the run ends with its last epoch');
     return { metric: this.metric, groups, siteNames: [...this.sites], trajectory: this.controller.trajectory, bestEpoch, reached, message };
   }
 

@@ -9,7 +9,7 @@ import type { Cat } from '../method/index.js';
 import { resumeFrom, saveCheckpoint, type EpochRecord } from './checkpoint.js';
 import { evaluateAccuracy } from './evaluate.js';
 import { locateNonFinite, NonFiniteError } from './nonfinite.js';
-import { recalibrateBatchNormAsync } from './bn-recalibration.js';
+import { freezeBatchNormStatistics, recalibrateBatchNormAsync } from './bn-recalibration.js';
 import { silentProgress, type Progress } from './progress.js';
 import { RateTarget, RATE_VALIDATION_BATCHES, rateTargetOptions, type RateTargetOptions } from './rate-target.js';
 import { ConfigError } from './config.js';
@@ -76,6 +76,13 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
       const clips = await s.cat.calibrate(streamInputs(s.validation, 0, c.calibrationBatches));
       progress.stop(`calibrated ${clips.length} clips (${c.clipInit}): ${clips.map((x) => x.clip.toFixed(2)).join(' ')}`);
     }
+    // Epochs from this one on (0-based) train against fixed batch-norm statistics.
+    const frozenFrom = c.task === 'cat' && c.freezeBatchNorm !== undefined ? c.freezeBatchNorm - 1 : Infinity;
+    if (frozenFrom === 0 && !o.resume && c.bnRecalibration > 0) {
+      // The statistics the whole run normalises with: estimated once, with the quantizers on.
+      // (rank 0's, broadcast below with the weights)
+      await recalibrateBatchNormAsync(s.model, streamInputs(s.train, 0, c.bnRecalibration, dist?.trainShard));
+    }
 
     if (dist) {
       // Every rank continues from rank 0's weights, buffers and calibrated clips.
@@ -93,6 +100,8 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
       cat?.setTemperatureFactor(c.temperatureAnneal ** epoch);
       const t0 = performance.now();
       s.model.train();
+      const frozenBn = epoch >= frozenFrom;
+      if (frozenBn) freezeBatchNormStatistics(s.model);
       const sum: StepStats = { loss: 0, task: 0, act: 0, weight: 0, correct: 0, count: 0 };
       let steps = 0;
       progress.start(`epoch ${epoch + 1}/${c.epochs}`, shardedBatchCount(s.train, shard));
@@ -122,7 +131,7 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
       // The rate this epoch trained at (after step() it is the next epoch's).
       const epochLr = optimizer.paramGroups[0]!.lr;
       schedule.step();
-      if (c.task === 'cat' && c.bnRecalibration > 0) {
+      if (c.task === 'cat' && c.bnRecalibration > 0 && !frozenBn) {
         // Each rank re-estimates on its own shard; the statistics are averaged across ranks.
         await recalibrateBatchNormAsync(s.model, streamInputs(s.train, epoch, c.bnRecalibration, shard));
         if (dist) await dist.averageBuffers(s.model);
@@ -131,7 +140,8 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
       const testAcc = await evaluateAccuracy(s.model, s.test, { dist });
       // Achieved bits after the epoch, on the validation split (a target run calibrates on it).
       const rates: { bits: number; metricBits?: number; lambda?: number } | null =
-        rate ? rate.endEpoch(epoch + 1, await measureSiteRates(rate.cat, s.validation, rate.metric, RATE_VALIDATION_BATCHES))
+        rate ? rate.endEpoch(epoch + 1, await measureSiteRates(rate.cat, s.validation, rate.metric, RATE_VALIDATION_BATCHES),
+          (await evaluateAccuracy(s.model, s.validation, { dist })).top1)
           : cat ? await validationBits(cat, s.validation) : null;
       const record: EpochRecord = {
         epoch: epoch + 1, loss: sum.loss / steps, taskLoss: sum.task / steps, actRegularizer: sum.act / steps, weightRegularizer: sum.weight / steps,
@@ -149,7 +159,7 @@ export async function fit(s: Session, o: FitOptions): Promise<FitResult> {
         `  ${trainSeconds.toFixed(1)} s`);
     }
     const restoredEpoch = rate && lastEpoch === c.epochs ? rate.restoreBest(lastEpoch) : null;
-    if (restoredEpoch !== null) progress.stop(`rate target not met after the last epoch: the model goes back to epoch ${restoredEpoch}, the last one within the tolerance`);
+    if (restoredEpoch !== null) progress.stop(`the model goes back to epoch ${restoredEpoch}, the most accurate on validation data within the rate tolerance`);
     ok = true;
     return { history, rate, restoredEpoch };
   } finally {
@@ -188,7 +198,7 @@ export function trainStep(s: Session, x: Tensor, y: Tensor, optimizer: ReturnTyp
       const term = s.cat.activationTerm(rate);
       if (term) {
         act = term.item();
-        const penalty = target ? target.penalty(rate) : c.lambda > 0 ? term.mul(c.lambda) : null;
+        const penalty = target ? target.penalty(rate, term) : c.lambda > 0 ? term.mul(c.lambda) : null;
         if (penalty) loss = loss.add(penalty);
       }
       if (c.lambdaW > 0) {

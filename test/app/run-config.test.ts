@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildCatConfig, buildTrainConfig, buildResumeConfig, catInitPath } from '../../src/app/run-config.js';
 import { checkRunConfigFields, readConfigFile, runConfigSchemaPath } from '../../src/app/config-file.js';
 import { CAT_RECIPES, TRAIN_DEFAULTS, type RunConfig } from '../../src/train/config.js';
+import { rateTargetOptions } from '../../src/train/rate-target.js';
 
 const BIN = fileURLToPath(new URL('../../src/cli/bin.js', import.meta.url));
 const FP: RunConfig = { ...TRAIN_DEFAULTS, model: 'resnet8', dataset: 'digits', batchSize: 32, seed: 3, lr: 0.05, epochs: 8, randomCrop: 2 };
@@ -39,6 +40,11 @@ test('precedence: flags > config file > recipe > --init run > defaults', () => {
   assert.equal(cat({ init: 'fp', weightBits: 32 }).weightBits, undefined);
   assert.equal('weightBits' in cat({ init: 'fp' }, { weightBits: 32 }), false);
   assert.equal(cat({ init: 'fp', quantEdges: false }).noQuantEdges, true);
+  // --freeze-bn and --target-measure-every reach the config; the rate target takes the spacing.
+  const frozen = cat({ init: 'fp', freezeBn: 4, targetBits: 1.5, targetMeasureEvery: 3 });
+  assert.deepEqual([frozen.freezeBatchNorm, frozen.targetMeasureEvery], [4, 3]);
+  assert.equal(rateTargetOptions(frozen, 100)!.measureEvery, 3);
+  assert.equal('freezeBatchNorm' in cat({ init: 'fp' }), false);
   // The file may name the --init run; a flag wins.
   assert.equal(catInitPath({}, { init: 'a' }), 'a');
   assert.equal(catInitPath({ init: 'b' }, { init: 'a' }), 'b');
@@ -60,6 +66,9 @@ test('each mistake is one error that names it', () => {
     [() => cat({ init: 'fp', imageSize: 64 }), /--image-size applies to image-folder datasets/],
     [() => cat({ init: 'fp', hflip: true }, undefined, { ...FP, dataset: 'imagenet', data: '/x' }), /--hflip does not apply to --dataset imagenet/],
     [() => cat({ init: 'fp', lr: 0 }), /--lr must be positive, got 0/],
+    [() => cat({ init: 'fp', targetMeasureEvery: 4 }), /--target-measure-every go with --target-bits/],
+    [() => cat({ init: 'fp', targetBits: 2, targetMeasureEvery: 0 }), /--target-measure-every must be a positive integer, got 0/],
+    [() => cat({ init: 'fp', freezeBn: 0 }), /--freeze-bn takes the first epoch with fixed statistics \(1 or more\), got 0/],
     [() => buildTrainConfig({ flags: { dataset: 'imagenet' } }), /--dataset imagenet needs --data DIR/],
     [() => buildTrainConfig({ flags: { dataset: 'cifar10' }, init: FP }), /dataset cifar10 conflicts with the --init run's dataset digits/],
   ];
@@ -68,7 +77,7 @@ test('each mistake is one error that names it', () => {
 
 test('the JSON Schema covers exactly the fields a checkpoint records and accepts the defaults', () => {
   const schema = JSON.parse(readFileSync(runConfigSchemaPath(), 'utf8')) as { properties: Record<string, unknown> };
-  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'actBitsAt', 'weightBits', 'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance', 'taskKind', 'detection'];
+  const optional = ['data', 'resize', 'limitTrain', 'limitTest', 'init', 'actBits', 'actBitsAt', 'weightBits', 'targetBits', 'targetBitsAt', 'targetMetric', 'targetTolerance', 'targetMeasureEvery', 'freezeBatchNorm', 'taskKind', 'detection'];
   const fields = new Set([...Object.keys(TRAIN_DEFAULTS), ...optional]);
   assert.deepEqual(Object.keys(schema.properties).filter((k) => k !== '$schema').sort(), [...fields].sort());
   assert.deepEqual(checkRunConfigFields({ ...TRAIN_DEFAULTS }, 'defaults'), TRAIN_DEFAULTS);

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tensor, tidy } from '../../src/tensor/index.js';
-import { BatchNorm2d, Sequential } from '../../src/nn/index.js';
-import { recalibrateBatchNorm, recalibrateBatchNormAsync } from '../../src/train/bn-recalibration.js';
+import { BatchNorm2d, ReLU, Sequential } from '../../src/nn/index.js';
+import { freezeBatchNormStatistics, recalibrateBatchNorm, recalibrateBatchNormAsync } from '../../src/train/bn-recalibration.js';
 
 test('recalibrateBatchNorm averages batch statistics over the pass and restores momentum and mode', () => {
   const model = new Sequential(new BatchNorm2d(1));
@@ -37,4 +37,24 @@ test('recalibrateBatchNormAsync gives the same statistics from a stream of input
     assert.equal(bn.momentum, 0.1);
     assert.equal(model.training, false);
   } finally { a.dispose(); b.dispose(); model.dispose(); }
+});
+
+test('freezeBatchNormStatistics: a training forward normalises with the running statistics and leaves them alone', () => {
+  const model = new Sequential(new BatchNorm2d(1), new ReLU());
+  const bn = model.child<BatchNorm2d>('0');
+  tidy(() => {
+    bn.buffer('running_mean').fill_(2);
+    bn.buffer('running_var').fill_(4);
+    model.train();
+    assert.equal(freezeBatchNormStatistics(model), 1);
+    assert.equal(bn.training, false);
+    assert.equal(model.child('1').training, true, 'other modules keep training mode');
+    // (x − 2)/√(4 + 1e-5) by hand, then ReLU; batch statistics (mean 4.5) would give other values.
+    const out = model.forward(tensor([0, 2, 6, 10], [4, 1, 1, 1])).toArray() as number[];
+    [0, 0, 4, 8].forEach((d, i) => assert.ok(Math.abs(out[i]! - d / Math.sqrt(4 + 1e-5)) < 1e-6, `${out[i]}`));
+    assert.equal(bn.buffer('running_mean').item(), 2);
+    assert.equal(bn.buffer('running_var').item(), 4);
+    assert.equal(bn.buffer('num_batches_tracked').item(), 0);
+  });
+  model.dispose();
 });

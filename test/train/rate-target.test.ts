@@ -89,6 +89,11 @@ test('penalty: each site\'s λ (per-site target and fallback) times its term, nu
       assert.deepEqual(v.map((s) => s.site), ['relu1', 'relu2']);
       assert.ok(Math.abs(perSite.penalty(rate)!.item() - byHand) < 1e-6 * byHand);
       assert.equal(zero.penalty(rate), null, 'λ = 0 everywhere adds nothing');
+      // One λ for every site: the caller's weighted mean is reused (a stand-in value shows it is);
+      // with per-site λ it is ignored.
+      const given = rate.weightedMean()!.mul(0).add(3);
+      assert.ok(Math.abs(uniform.penalty(rate, given)!.item() - 1.5) < 1e-6);
+      assert.ok(Math.abs(perSite.penalty(rate, given)!.item() - byHand) < 1e-6 * byHand);
       assert.deepEqual([...perSite.lambdas], [0.2, 0.7]);
     });
     assert.throws(() => new RateTarget(cat, { at: [{ pattern: 'layer9.*', bits: 1 }], totalSteps: 10 }), /matches no quantized site/);
@@ -126,7 +131,7 @@ test('observe: the sampled hard entropy of every n-th step drives the controller
   } finally { cat.model.dispose(); x.dispose(); }
 });
 
-test('epoch ends: the last epoch within the tolerance is restored when the run ends outside it; state round-trips', () => {
+test('epoch ends: the most accurate epoch within the tolerance is restored (the last one outside it, or less accurate); state round-trips', () => {
   const { cat, x } = setup();
   try {
     const target = new RateTarget(cat, { bits: 1.5, totalSteps: 20, tolerance: 0.1 });
@@ -144,11 +149,49 @@ test('epoch ends: the last epoch within the tolerance is restored when the run e
     assert.equal(outcome.reached, false);
     assert.match(outcome.message, /NOT reached .*epoch 1's weights/);
 
+    // Within the tolerance at every epoch: the most accurate on validation data is kept (the last on a tie).
+    const pick = new RateTarget(cat, { bits: 1.5, totalSteps: 20, tolerance: 0.1 });
+    const weightsAt = new Map<number, number[]>();
+    const epochAt = (epoch: number, accuracy: number) => {
+      noGrad(() => fc.weight.fill_(epoch));
+      weightsAt.set(epoch, fc.weight.toArray() as number[]);
+      pick.endEpoch(epoch, rates(1.45), accuracy);
+    };
+    epochAt(1, 0.80); epochAt(2, 0.83); epochAt(3, 0.70);
+    assert.equal(pick.restoreBest(3), 2);
+    assert.deepEqual(fc.weight.toArray(), weightsAt.get(2));
+    assert.match(pick.outcome([1.45, 1.45], [100, 50], 2).message, /^target reached .*epoch 2's weights, the most accurate on validation data/);
+    epochAt(4, 0.83); epochAt(5, 0.83);
+    assert.equal(pick.restoreBest(5), null, 'a tie goes to the later epoch: nothing to restore');
+    assert.deepEqual(fc.weight.toArray(), weightsAt.get(5));
+    pick.dispose();
+
     const again = new RateTarget(cat, { bits: 1.5, totalSteps: 20, tolerance: 0.1 });
     again.load(JSON.parse(JSON.stringify(target.state())));
     assert.deepEqual(again.controller.state(), target.controller.state());
     assert.deepEqual(again.request(), target.request());
     target.dispose();
     again.dispose();
+  } finally { cat.model.dispose(); x.dispose(); }
+});
+
+test('hardEntropies reads sites of different bit widths back in one piece: each site\'s entropy from its own counts', () => {
+  manualSeed(5);
+  const cat = attachCat<Tensor, Tensor>(new Net(), { defaults: { bits: 3 }, at: [{ pattern: 'relu2', bits: 5 }] });
+  const x = randn([6, 1, 5, 5]);
+  try {
+    cat.calibrateSync([x]);
+    cat.model.train();
+    tidy(() => {
+      const { rate } = cat.forward(x, { codes: true, histogram: true });
+      const hard = rate.hardEntropies();
+      assert.deepEqual(hard.map((h) => h.site), ['relu1', 'relu2']);
+      assert.deepEqual(rate.sites.map((s) => s.histogram!.size), [8, 32]);
+      for (const s of rate.sites) {
+        const want = entropyOf(toCodeArray(s.codes!, s.bits), 1 << s.bits);
+        const h = hard.find((e) => e.site === s.site)!;
+        assert.ok(Math.abs(h.bits - want) < 1e-12, `${s.site}: ${h.bits} vs ${want}`);
+      }
+    });
   } finally { cat.model.dispose(); x.dispose(); }
 });

@@ -43,6 +43,7 @@ Running the same command again skips finished points and continues an interrupte
       const configFor = (p: (typeof points)[number], dir: string) => configureCat({
         ...flags, out: dir, lambda: p.lambda, targetBits: p.targetBits,
         targetMetric: p.kind === 'target' ? flags.targetMetric : undefined, targetTolerance: p.kind === 'target' ? flags.targetTolerance : undefined,
+        targetMeasureEvery: p.kind === 'target' ? flags.targetMeasureEvery : undefined,
       });
       const summary = await runSweep({
         out, init: flags.init ?? '', points, configFor,

@@ -129,6 +129,7 @@ export function addCatOptions(cmd: Command): Command {
     .option('--sample-stride <n>', `entropy sample: every n-th spatial position (default: ${t.sampleStride})`, int('--sample-stride', 1))
     .option('--sample-random <k>', `entropy sample: k random values of the whole tensor instead of strided positions, 0: off (default: ${t.sampleRandom})`, int('--sample-random', 0))
     .option('--bn-recalibrate <n>', `re-estimate batch-norm statistics on n training batches after each epoch, 0: off (default: ${byRecipe('bnRecalibration')})`, int('--bn-recalibrate', 0))
+    .option('--freeze-bn <epoch>', 'hold batch-norm statistics fixed from this epoch on (1: the whole run, re-estimated once before it on --bn-recalibrate batches): training normalises as evaluation does (default: off, statistics follow the batches)', int('--freeze-bn', 1))
     .option('--temperature <T>', `soft-histogram temperature (default: ${c.temperature})`, float('--temperature', 0))
     .option('--temperature-anneal <g>', `multiply the temperature by g every epoch (default: ${t.temperatureAnneal})`, float('--temperature-anneal', 0))
     .option('--gradual <epochs>', `quantize one more layer every this many epochs, 0: all at once (default: ${t.gradual})`, int('--gradual', 0))
@@ -144,7 +145,8 @@ export function addCatOptions(cmd: Command): Command {
         try { return [...prev, parseSiteTarget(v)]; } catch (e) { throw new InvalidArgumentError((e as Error).message); }
       })
     .option('--target-metric <m>', 'what the target measures: entropy | huffman | rans | zerorun, the last three real coded sizes (default: entropy)', oneOf('--target-metric', ['entropy', 'huffman', 'rans', 'zerorun'] as const))
-    .option('--target-tolerance <bits>', 'a target counts as reached within ± this (default: 0.1)', float('--target-tolerance', 0));
+    .option('--target-tolerance <bits>', 'a target counts as reached within ± this (default: 0.1)', float('--target-tolerance', 0))
+    .option('--target-measure-every <n>', 'count codes and update λ on every n-th step only (the controller\'s cost divided by n) (default: 1)', int('--target-measure-every', 1));
 }
 
 const TRAIN_HELP = `
