@@ -19,7 +19,7 @@ import { CatkitError } from '../errors.js';
 import { catOptions } from './session.js';
 import { LedgerAccumulator } from '../ledger/index.js';
 import { RateTarget, RATE_VALIDATION_BATCHES, rateTargetOptions } from './rate-target.js';
-import type { SiteRates } from './rate-measure.js';
+import { siteRatesOf, type SiteRates } from './rate-measure.js';
 import type { RateMetric } from './rate-controller.js';
 import { ConfigError } from './config.js';
 import type { Json } from '../optim/index.js';
@@ -218,19 +218,7 @@ export async function measureDetectionRates(s: DetectionSession, metric: RateMet
       } finally { dispose(batch); }
     }
   } finally { s.model.train(wasTraining); }
-  const rows = new Map(acc.finish().layers.map((r) => [r.name, r]));
-  const sites = cat.enabledSites.map((q) => q.name);
-  return {
-    sites,
-    numel: sites.map((x) => rows.get(x)?.elements ?? 0),
-    entropy: sites.map((x) => rows.get(x)?.entropyPerValue ?? NaN),
-    metric: sites.map((x) => {
-      const r = rows.get(x);
-      if (!r) return NaN;
-      return metric === 'entropy' ? r.entropyPerValue : r.adaptive[metric]?.bitsPerValue ?? NaN;
-    }),
-    accuracy: { top1: NaN, top5: null, n: images },
-  };
+  return siteRatesOf(cat.enabledSites.map((q) => q.name), acc, metric, { top1: NaN, top5: null, n: images });
 }
 
 /** The run's rate target (null without --target-bits); a --target-bits-at pattern that selects no site is the user's mistake. */

@@ -28,8 +28,12 @@ export async function measureSiteRates(cat: Cat, source: BatchSource, metric: Ra
       return output;
     },
   });
+  return siteRatesOf(cat.enabledSites.map((q) => q.name), acc, metric, accuracy);
+}
+
+/** The sites' (a Cat's enabled sites, in order) elements, entropy and metric from a finished measurement. */
+export function siteRatesOf(sites: string[], acc: LedgerAccumulator, metric: RateMetric, accuracy: Accuracy): SiteRates {
   const rows = new Map(acc.finish().layers.map((r) => [r.name, r]));
-  const sites = cat.enabledSites.map((q) => q.name);
   return {
     sites,
     numel: sites.map((n) => rows.get(n)?.elements ?? 0),
