@@ -96,4 +96,13 @@ test('the CLI exports, inspects (without the engine) and refuses bad files with 
       assert.equal(r.stderr.trim().split('\n').length, 1, `${label}: one line, got ${r.stderr}`);
     }
   }
+  // Not a file: a folder and a pipe are refused before reading (a pipe would otherwise block the read).
+  const pipe = path.join(fx.root, 'pipe.catk');
+  spawnSync('mkfifo', [pipe]);
+  for (const [file, msg] of [[fx.root, /not a regular file \(a folder\)/], [pipe, /not a regular file \(a pipe\)/], [path.join(fx.root, 'none.catk'), /cannot read \(ENOENT\)/]] as const) {
+    r = spawnSync(process.execPath, [BIN, 'inspect', file], { encoding: 'utf8', env, timeout: 60_000 });
+    assert.equal(r.status, 2, `${file}: ${r.stderr}`);
+    assert.match(r.stderr, msg);
+    assert.equal(r.stderr.trim().split('\n').length, 1, `${file}: one line, got ${r.stderr}`);
+  }
 });

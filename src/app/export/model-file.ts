@@ -2,7 +2,7 @@
 // rebuilt from the file's registry name and spec, its sites get the file's quantizer settings, and
 // its weights are the file's dequantized values (no second quantization), so evaluation sees the
 // exact numbers the run evaluated with.
-import { readFileSync, statSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dispose, tensor, type Tensor } from '../../tensor/index.js';
 import { CatkitError } from '../../errors.js';
@@ -12,12 +12,14 @@ import { TRAIN_DEFAULTS, type RunConfig } from '../../train/config.js';
 import { measure } from '../run.js';
 import type { Progress } from '../../train/progress.js';
 import type { RunReport } from '../../report/index.js';
-import { readCatk, writeCatk, type CatkModel } from '../../export/catk.js';
+import { writeCatk, type CatkModel } from '../../export/catk.js';
+import { loadModelFile } from '../../export/catk-file.js';
+
+export { loadModelFile, MAX_MODEL_FILE_BYTES } from '../../export/catk-file.js';
 import { exportContent, evaluationConfig, openRun } from './run-model.js';
 import { attachFileSites } from './sites.js';
 
 /** Largest model file read into memory. */
-export const MAX_MODEL_FILE_BYTES = 2 ** 31 - 1;
 
 export interface ExportOptions {
   format: 'catk' | 'onnx';
@@ -57,14 +59,6 @@ export async function exportRun(run: string, o: ExportOptions): Promise<ExportSu
     writeFileAtomic(o.out, bytes);
     return { out: o.out, bytes: bytes.length, format: o.format, nodes: content.graph.nodes.length, sites: content.graph.sites.length, tensors: content.tensors.length };
   } finally { await disposeSession(session); }
-}
-
-/** Reads a .catk file (size-bounded) and validates all of it. */
-export function loadModelFile(file: string): CatkModel {
-  let size: number;
-  try { size = statSync(file).size; } catch { throw new CatkitError('file_missing', `${file}: no such model file`); }
-  if (size > MAX_MODEL_FILE_BYTES) throw new CatkitError('file_too_large', `${file}: ${size} bytes, above the ${MAX_MODEL_FILE_BYTES}-byte limit for model files`);
-  return readCatk(new Uint8Array(readFileSync(file)), file);
 }
 
 /** The run config a model file recorded (the dataset and loader settings evaluation needs). */

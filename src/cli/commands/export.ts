@@ -22,14 +22,9 @@ export function registerExportCommands(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .option('--no-tensors', 'totals only')
     .action(async (file: string, o: { json?: boolean; tensors: boolean }) => {
-      const { readFileSync, statSync } = await import('node:fs');
-      const { readCatk } = await import('../../export/catk.js');
+      const { loadModelFile } = await import('../../export/catk-file.js');
       const { summarizeModel, formatSummary } = await import('../../app/export/inspect.js');
-      const { CatkitError } = await import('../../errors.js');
-      let size: number;
-      try { size = statSync(file).size; } catch { throw new CatkitError('file_missing', `${file}: no such file`); }
-      if (size > 2 ** 31 - 1) throw new CatkitError('file_too_large', `${file}: ${size} bytes is above the model file limit`);
-      const s = summarizeModel(readCatk(new Uint8Array(readFileSync(file)), file));
+      const s = summarizeModel(loadModelFile(file));
       process.stdout.write((o.json ? JSON.stringify(s, null, 1) : formatSummary(s, { tensors: o.tensors })) + '\n');
     });
 
@@ -39,21 +34,21 @@ export function registerExportCommands(program: Command): void {
     .option('--host <addr>', 'address to bind', '127.0.0.1')
     .option('--samples <n>', 'sample test images shown (digits runs)', int('--samples', 0, 1000), 16)
     .action(async (model: string, o: { port: number; host: string; samples: number }) => {
-      const { readFileSync, statSync } = await import('node:fs');
       const { startDemoServer, digitsSamples } = await import('../../app/demo-server.js');
       const { readCatk } = await import('../../export/catk.js');
+      const { readModelFileBytes } = await import('../../export/catk-file.js');
       let bytes: Uint8Array;
       if (model.endsWith('.catk')) {
-        if (statSync(model).size > 2 ** 31 - 1) throw new Error(`${model}: too large`);
-        bytes = new Uint8Array(readFileSync(model));
+        bytes = readModelFileBytes(model);
       } else {
         const os = await import('node:os'), path = await import('node:path'), fs = await import('node:fs');
         const { exportRun } = await import('../../app/export/model-file.js');
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'catkit-demo-'));
-        const out = path.join(tmp, 'model.catk');
-        await exportRun(model, { format: 'catk', out });
-        bytes = new Uint8Array(readFileSync(out));
-        fs.rmSync(tmp, { recursive: true, force: true });
+        try {
+          const out = path.join(tmp, 'model.catk');
+          await exportRun(model, { format: 'catk', out });
+          bytes = readModelFileBytes(out);
+        } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
       }
       const m = readCatk(bytes, model); // refuse a bad file here, not in the browser
       const samples = m.meta.dataset === 'digits' && o.samples > 0 ? await digitsSamples(o.samples) : [];
